@@ -1,0 +1,5 @@
+export { backward, noGrad, isGradEnabled, record, setAnomalyDetection, Node } from './engine';
+export type { BackwardFn, BackwardOptions } from './engine';
+export { RULES, apply } from './ops';
+export type { OpName, OpSpecs, Rule } from './ops';
+export * from './functional';

@@ -1,0 +1,7 @@
+export * from './shape';
+export * from './tensor';
+export * from './elementwise';
+export * from './reduce';
+export * from './layout';
+export * from './matmul';
+export { gemm } from './gemm';

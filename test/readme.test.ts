@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { tour } from '../examples/tour';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const tourSource = readFileSync(new URL('../examples/tour.ts', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('shows the install and test commands first', () => {
+    const firstBlock = readme.indexOf('```sh');
+    expect(firstBlock).toBeGreaterThan(0);
+    expect(readme.indexOf('npm install')).toBeGreaterThan(firstBlock);
+    expect(readme.indexOf('npm test')).toBeGreaterThan(firstBlock);
+  });
+
+  it('every ts block is a region of examples/tour.ts, verbatim', () => {
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBeGreaterThan(0);
+    const regions = [...tourSource.matchAll(/\/\/ #region \S+\n([\s\S]*?)\s*\/\/ #endregion/g)].map((m) => m[1].trimEnd() + '\n');
+    for (const b of blocks) expect(regions, `README block not found in examples/tour.ts:\n${b}`).toContain(b);
+  });
+
+  it('the tour runs and computes what it says', () => {
+    const r = tour();
+    // crossEntropy of 2 classes lies in (0, ∞); gradients have the parameters' sizes.
+    expect(r.loss).toBeGreaterThan(0);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(r.wGrad).toBe(6);
+    expect(r.bGrad).toBe(2);
+    expect(r.rows).toBe(4);
+  });
+});
