@@ -35,6 +35,7 @@ export interface OpSpecs {
   concat: { attrs: { axis: number }; saved: null };
   slice: { attrs: { ranges: readonly SliceRange[] }; saved: null };
   crossEntropy: { attrs: { targets: Int32Array }; saved: Tensor };
+  heaviside: { attrs: { derivative: (x: number) => number }; saved: null };
 }
 
 export type OpName = keyof OpSpecs;
@@ -232,6 +233,15 @@ export const RULES: { [P in OpName]: Rule<P> } = {
       const s = g.data[0] / n;
       for (let i = 0; i < d.length; i++) d[i] *= s;
       return [new Tensor(d, z.shape)];
+    },
+  },
+  heaviside: {
+    // Forward H(x) = [x > 0]; backward g·σ′(x) with a surrogate derivative σ′ (spiking neurons).
+    forward: ([a]) => K.gt(a, K.zeros([])),
+    backward: (g, { x: [a], attrs: { derivative } }) => {
+      const d = new Float32Array(a.size);
+      for (let i = 0; i < d.length; i++) d[i] = g.data[i] * derivative(a.data[i]);
+      return [new Tensor(d, a.shape)];
     },
   },
 };

@@ -1,0 +1,222 @@
+/**
+ * The fused multi-step leaky integrate-and-fire kernel behind `Leaky`, `IF` and
+ * `Synaptic`: one autograd node for all T steps, with hand-written forward and
+ * backward-through-time loops and no allocation inside the time loop.
+ *
+ * Inputs are time-first, X [T, ...rest]; the per-feature parameters (β, α) have the
+ * shape of the trailing feature axes of `rest` (or are scalars) and broadcast over the
+ * batch. With x = U − θ and H(x) = [x > 0], for t = 1..T:
+ *
+ *   I_t = α·I_{t−1} + X_t                      (Synaptic only; otherwise I_t = X_t)
+ *   R_t = H(U_{t−1} − θ)                       (the previous step's spike; constant in backward)
+ *   subtract: U_t = β·U_{t−1} + I_t − θ·R_t
+ *   zero:     U_t = β·(1 − R_t)·U_{t−1} + I_t
+ *   none:     U_t = β·U_{t−1} + I_t
+ *   S_t = H(U_t − θ)
+ *
+ * Backward, with G_t = ∂L/∂S_t and σ′ the surrogate derivative:
+ *   δ_t = G_t·σ′(U_t − θ) + δ_{t+1}·β            (subtract, none)
+ *   δ_t = G_t·σ′(U_t − θ) + δ_{t+1}·β·(1 − R_{t+1})  (zero)
+ *   ε_t = δ_t + α·ε_{t+1}   (Synaptic: ∂L/∂I_t),   ∂L/∂X_t = ε_t (δ_t without synapse)
+ *   ∂L/∂β = Σ_t δ_t·U_{t−1}   (zero: δ_t·(1 − R_t)·U_{t−1}),   ∂L/∂α = Σ_t ε_t·I_{t−1}
+ *   ∂L/∂θ = −Σ_t (G_t·σ′(U_t − θ) + δ_t·R_t)     (the R_t term only with subtract)
+ * summed over whatever the parameter is shared across.
+ */
+import { OptionError, ShapeError, fmtShape } from '../errors';
+import { record } from '../autograd/engine';
+import { reshape as reshapeOp, slice as sliceOp } from '../autograd/functional';
+import { Tensor } from '../tensor/tensor';
+import type { Surrogate } from './surrogate';
+
+/** How the membrane is reset after a spike. */
+export type ResetMechanism = 'subtract' | 'zero' | 'none';
+
+/** Parameters of one multi-step LIF call. Parameter tensors may require gradients. */
+export interface LifParameters {
+  /** Membrane decay β, a scalar `[]` or per feature; the caller clamps it to [0, 1]. */
+  beta: Tensor;
+  /** Firing threshold θ, a scalar `[]`. */
+  threshold: Tensor;
+  /** Synaptic decay α (scalar or per feature) for the second-order `Synaptic` neuron; omit for first order. */
+  alpha?: Tensor;
+  reset: ResetMechanism;
+  surrogate: Surrogate;
+}
+
+/** Neuron state at a time step: membrane U (and synaptic current I), each [...rest]. */
+export interface LifState {
+  mem: Tensor;
+  syn?: Tensor;
+}
+
+export interface LifResult {
+  /** Spikes S [T, ...rest], marked binary. */
+  spikes: Tensor;
+  /** Membrane traces U [T, ...rest] when `returnMem` was asked for (differentiable). */
+  mem?: Tensor;
+  /** The state after the last step, detached (carry it into the next call for truncated BPTT). */
+  state: LifState;
+}
+
+function featureSize(p: Tensor, rest: readonly number[], name: string): number {
+  if (p.ndim === 0) return 1;
+  const tail = rest.slice(rest.length - p.ndim);
+  if (p.ndim > rest.length || tail.some((d, i) => d !== p.shape[i])) {
+    throw new ShapeError(`lif: ${name} of shape ${fmtShape(p.shape)} must be a scalar or match the trailing feature axes of the input's ${fmtShape(rest)}`);
+  }
+  return p.size;
+}
+
+function stateTensor(s: Tensor | undefined, rest: readonly number[], name: string): Tensor | null {
+  if (!s) return null;
+  if (s.ndim !== rest.length || s.shape.some((d, i) => d !== rest[i])) {
+    throw new ShapeError(`lif: initial ${name} has shape ${fmtShape(s.shape)}, expected one step of the input, ${fmtShape(rest)}`);
+  }
+  return s;
+}
+
+/**
+ * Runs a LIF layer over all T steps of `x` [T, ...rest] as one autograd node.
+ *
+ * @example
+ * ```ts
+ * const { spikes } = lif(currents, { beta: tensor(0.9), threshold: tensor(1), reset: 'subtract', surrogate: atan() });
+ * ```
+ */
+export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, options: { returnMem?: boolean } = {}): LifResult {
+  if (x.ndim < 1) throw new ShapeError(`lif: expected time-first input [T, ...], got ${fmtShape(x.shape)}`);
+  if (p.threshold.ndim !== 0) throw new ShapeError(`lif: threshold must be a scalar, got ${fmtShape(p.threshold.shape)}`);
+  if (!['subtract', 'zero', 'none'].includes(p.reset)) throw new OptionError(`lif: reset must be 'subtract', 'zero' or 'none', got '${p.reset}'`);
+  const T = x.shape[0];
+  const rest = x.shape.slice(1);
+  const N = T === 0 ? rest.reduce((a, b) => a * b, 1) : x.size / T;
+  const FB = featureSize(p.beta, rest, 'beta');
+  const alphaT = p.alpha ?? null;
+  const FA = alphaT ? featureSize(alphaT, rest, 'alpha') : 1;
+  const u0T = stateTensor(init.mem, rest, 'membrane');
+  const i0T = alphaT ? stateTensor(init.syn, rest, 'synaptic current') : null;
+  if (init.syn && !alphaT) throw new OptionError('lif: a synaptic current state was given to a first-order neuron (no alpha)');
+
+  const theta = p.threshold.data[0];
+  const beta = p.beta.data;
+  const alpha = alphaT ? alphaT.data : null;
+  const X = x.data;
+  const U = new Float32Array(T * N);
+  const S = new Float32Array(T * N);
+  const I = alpha ? new Float32Array(T * N) : null;
+  const u = u0T ? u0T.data.slice() : new Float32Array(N);
+  const syn = alpha ? (i0T ? i0T.data.slice() : new Float32Array(N)) : null;
+  const mode = p.reset === 'subtract' ? 0 : p.reset === 'zero' ? 1 : 2;
+
+  for (let t = 0; t < T; t++) {
+    const base = t * N;
+    // fb, fa: the feature index of element j for β and α (j mod F, without a division).
+    let fb = 0;
+    let fa = 0;
+    for (let j = 0; j < N; j++) {
+      let inp = X[base + j];
+      if (alpha !== null && syn !== null && I !== null) {
+        inp = Math.fround(Math.fround(alpha[fa] * syn[j]) + inp);
+        if (++fa === FA) fa = 0;
+        syn[j] = inp;
+        I[base + j] = inp;
+      }
+      const prev = u[j];
+      const b = beta[fb];
+      if (++fb === FB) fb = 0;
+      const r = prev > theta ? 1 : 0;
+      // Rounded to float32 after each operation, in the order snnTorch computes them, so the
+      // membrane matches a float32 framework bit for bit: fl(fl(fl(β·U) + I) − R·θ).
+      let v: number;
+      if (mode === 0) v = Math.fround(Math.fround(Math.fround(b * prev) + inp) - theta * r);
+      else if (mode === 1) v = Math.fround(Math.fround(b * (1 - r) * prev) + inp);
+      else v = Math.fround(Math.fround(b * prev) + inp);
+      u[j] = v;
+      U[base + j] = v;
+      S[base + j] = v > theta ? 1 : 0;
+    }
+  }
+
+  const returnMem = options.returnMem ?? false;
+  const out = returnMem ? new Tensor(concatHalves(S, U), [2, ...x.shape]) : new Tensor(S, x.shape, { binary: true });
+  const inputs: Tensor[] = [x, p.beta, p.threshold];
+  if (alphaT) inputs.push(alphaT);
+  if (u0T) inputs.push(u0T);
+  if (i0T) inputs.push(i0T);
+  const u0 = u0T ? u0T.data : null;
+  const i0 = i0T ? i0T.data : null;
+  const sg = p.surrogate;
+
+  record(alphaT ? 'synaptic' : 'leaky', out, inputs, (g) => {
+    const G = g.data;
+    const gMemOff = returnMem ? T * N : -1;
+    const dX = new Float32Array(T * N);
+    const dBeta = new Float64Array(FB);
+    const dAlpha = new Float64Array(FA);
+    let dTheta = 0;
+    const carry = new Float32Array(N); // ∂L/∂U_t from steps after t: δ_{t+1}·∂U_{t+1}/∂U_t
+    const carryI = alpha ? new Float32Array(N) : null; // α·ε_{t+1}
+    for (let t = T - 1; t >= 0; t--) {
+      const base = t * N;
+      const prevBase = base - N;
+      let fb = 0;
+      let fa = 0;
+      for (let j = 0; j < N; j++) {
+        const v = U[base + j];
+        const sgd = sg.derivative(Math.fround(v - theta));
+        const gs = G[base + j] * sgd;
+        let d = gs + carry[j];
+        if (gMemOff >= 0) d += G[gMemOff + base + j];
+        const prev = t > 0 ? U[prevBase + j] : u0 !== null ? u0[j] : 0;
+        const r = prev > theta ? 1 : 0;
+        const b = beta[fb];
+        if (mode === 1) {
+          dBeta[fb] += d * (1 - r) * prev;
+          carry[j] = d * b * (1 - r);
+        } else {
+          dBeta[fb] += d * prev;
+          carry[j] = d * b;
+        }
+        dTheta -= gs;
+        if (mode === 0) dTheta -= d * r;
+        if (++fb === FB) fb = 0;
+        if (alpha !== null && carryI !== null && I !== null) {
+          const e = d + carryI[j];
+          const prevI = t > 0 ? I[prevBase + j] : i0 !== null ? i0[j] : 0;
+          dAlpha[fa] += e * prevI;
+          carryI[j] = alpha[fa] * e;
+          if (++fa === FA) fa = 0;
+          dX[base + j] = e;
+        } else {
+          dX[base + j] = d;
+        }
+      }
+    }
+    const grads: (Tensor | null)[] = [
+      new Tensor(dX, x.shape),
+      new Tensor(Float32Array.from(dBeta), p.beta.shape),
+      new Tensor(Float32Array.of(dTheta), []),
+    ];
+    if (alphaT) grads.push(new Tensor(Float32Array.from(dAlpha), alphaT.shape));
+    // With T = 0 nothing flows; else ∂L/∂U_0 is the carry left after step 1 (and likewise for I_0).
+    if (u0T) grads.push(new Tensor(T === 0 ? new Float32Array(N) : carry, rest));
+    if (i0T && carryI) grads.push(new Tensor(T === 0 ? new Float32Array(N) : carryI, rest));
+    return grads;
+  });
+
+  const state: LifState = { mem: new Tensor(u, rest) };
+  if (syn) state.syn = new Tensor(syn, rest);
+  if (!returnMem) return { spikes: out, state };
+  const spikes = sliceOp(out, [[0, 1]]);
+  const mem = sliceOp(out, [[1, 2]]);
+  const spikesT = reshapeOp(spikes, x.shape);
+  spikesT.binary = true;
+  return { spikes: spikesT, mem: reshapeOp(mem, x.shape), state };
+}
+
+function concatHalves(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,129 @@
+/**
+ * Surrogate gradients. A spiking neuron fires S = H(x) with x = U − θ and the Heaviside
+ * step H(x) = 1 if x > 0 else 0 (strictly greater). H has no useful derivative, so the
+ * backward pass uses a surrogate σ′(x): the derivative of a smooth function that stands
+ * for H. A surrogate is a named, parameterised derivative.
+ */
+import { OptionError } from '../errors';
+
+/** A surrogate gradient: the forward spike function is always H(x) = [x > 0]. */
+export interface Surrogate {
+  /** Name, e.g. `'atan'`. */
+  readonly name: string;
+  /** Its parameters, e.g. `{ alpha: 2 }`. */
+  readonly params: Readonly<Record<string, number>>;
+  /** σ′(x), the derivative used in backward, at x = U − θ. */
+  derivative(x: number): number;
+}
+
+/** The spike function of every surrogate: H(x) = 1 if x > 0 else 0. */
+export function heaviside(x: number): number {
+  return x > 0 ? 1 : 0;
+}
+
+function positive(name: string, key: string, v: number): number {
+  if (!(v > 0) || !Number.isFinite(v)) throw new OptionError(`${name}: ${key} must be a positive finite number, got ${v}`);
+  return v;
+}
+
+/**
+ * Arctangent surrogate (snnTorch's default): σ′(x) = (α/2) / (1 + (π·α·x/2)²), the
+ * derivative of ½ + atan(π·α·x/2)/π.
+ * @example
+ * ```ts
+ * const lif = new Leaky({ beta: 0.9, surrogate: atan({ alpha: 2 }) });
+ * ```
+ */
+export function atan(options: { alpha?: number } = {}): Surrogate {
+  const alpha = positive('atan', 'alpha', options.alpha ?? 2);
+  const half = alpha / 2;
+  const k = (Math.PI * alpha) / 2;
+  return {
+    name: 'atan',
+    params: { alpha },
+    derivative(x: number): number {
+      const z = k * x;
+      return half / (1 + z * z);
+    },
+  };
+}
+
+/** Fast sigmoid: σ′(x) = 1 / (1 + slope·|x|)², the derivative of x / (1 + slope·|x|). */
+export function fastSigmoid(options: { slope?: number } = {}): Surrogate {
+  const slope = positive('fastSigmoid', 'slope', options.slope ?? 25);
+  return {
+    name: 'fastSigmoid',
+    params: { slope },
+    derivative(x: number): number {
+      const d = 1 + slope * Math.abs(x);
+      return 1 / (d * d);
+    },
+  };
+}
+
+/**
+ * Sigmoid: σ′(x) = slope·s·(1 − s) with s = 1/(1 + e^(−slope·x)), the derivative of s;
+ * computed as slope·e^(−|z|)/(1 + e^(−|z|))² so it is finite for any x.
+ */
+export function sigmoid(options: { slope?: number } = {}): Surrogate {
+  const slope = positive('sigmoid', 'slope', options.slope ?? 25);
+  return {
+    name: 'sigmoid',
+    params: { slope },
+    derivative(x: number): number {
+      const e = Math.exp(-Math.abs(slope * x));
+      const d = 1 + e;
+      return (slope * e) / (d * d);
+    },
+  };
+}
+
+/**
+ * Triangular: σ′(x) = max(0, 1 − |x|/width) / width, the derivative of the piecewise
+ * quadratic ramp from 0 at x = −width to 1 at x = width.
+ */
+export function triangular(options: { width?: number } = {}): Surrogate {
+  const width = positive('triangular', 'width', options.width ?? 1);
+  return {
+    name: 'triangular',
+    params: { width },
+    derivative(x: number): number {
+      const v = 1 - Math.abs(x) / width;
+      return v > 0 ? v / width : 0;
+    },
+  };
+}
+
+/**
+ * Rectangular: σ′(x) = 1/width where |x| < width/2, else 0, the derivative of the linear
+ * ramp clamp(x/width + ½, 0, 1).
+ */
+export function rectangular(options: { width?: number } = {}): Surrogate {
+  const width = positive('rectangular', 'width', options.width ?? 1);
+  const half = width / 2;
+  const h = 1 / width;
+  return {
+    name: 'rectangular',
+    params: { width },
+    derivative(x: number): number {
+      return Math.abs(x) < half ? h : 0;
+    },
+  };
+}
+
+/** Straight-through estimator: σ′(x) = 1 (the gradient passes the step unchanged). */
+export function straightThrough(): Surrogate {
+  return { name: 'straightThrough', params: {}, derivative: () => 1 };
+}
+
+/**
+ * A user-defined surrogate from any derivative function.
+ * @example
+ * ```ts
+ * const gauss = custom('gaussian', (x) => Math.exp(-x * x / 0.5) / Math.sqrt(0.5 * Math.PI));
+ * ```
+ */
+export function custom(name: string, derivative: (x: number) => number, params: Record<string, number> = {}): Surrogate {
+  if (typeof derivative !== 'function') throw new OptionError(`custom surrogate ${name}: expected a derivative function, got ${typeof derivative}`);
+  return { name, params: { ...params }, derivative };
+}
