@@ -100,42 +100,13 @@ export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, o
   const theta = p.threshold.data[0];
   const beta = p.beta.data;
   const alpha = alphaT ? alphaT.data : null;
-  const X = x.data;
   const U = new Float32Array(T * N);
   const S = new Float32Array(T * N);
   const I = alpha ? new Float32Array(T * N) : null;
   const u = u0T ? u0T.data.slice() : new Float32Array(N);
   const syn = alpha ? (i0T ? i0T.data.slice() : new Float32Array(N)) : null;
   const mode = p.reset === 'subtract' ? 0 : p.reset === 'zero' ? 1 : 2;
-
-  for (let t = 0; t < T; t++) {
-    const base = t * N;
-    // fb, fa: the feature index of element j for β and α (j mod F, without a division).
-    let fb = 0;
-    let fa = 0;
-    for (let j = 0; j < N; j++) {
-      let inp = X[base + j];
-      if (alpha !== null && syn !== null && I !== null) {
-        inp = Math.fround(Math.fround(alpha[fa] * syn[j]) + inp);
-        if (++fa === FA) fa = 0;
-        syn[j] = inp;
-        I[base + j] = inp;
-      }
-      const prev = u[j];
-      const b = beta[fb];
-      if (++fb === FB) fb = 0;
-      const r = prev > theta ? 1 : 0;
-      // Rounded to float32 after each operation, in the order snnTorch computes them, so the
-      // membrane matches a float32 framework bit for bit: fl(fl(fl(β·U) + I) − R·θ).
-      let v: number;
-      if (mode === 0) v = Math.fround(Math.fround(Math.fround(b * prev) + inp) - theta * r);
-      else if (mode === 1) v = Math.fround(Math.fround(b * (1 - r) * prev) + inp);
-      else v = Math.fround(Math.fround(b * prev) + inp);
-      u[j] = v;
-      U[base + j] = v;
-      S[base + j] = v > theta ? 1 : 0;
-    }
-  }
+  forwardKernel(T, N, x.data, beta, FB, alpha, FA, theta, mode, u, syn, U, S, I);
 
   const returnMem = options.returnMem ?? false;
   const out = returnMem ? new Tensor(concatHalves(S, U), [2, ...x.shape]) : new Tensor(S, x.shape, { binary: true });
@@ -143,64 +114,26 @@ export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, o
   if (alphaT) inputs.push(alphaT);
   if (u0T) inputs.push(u0T);
   if (i0T) inputs.push(i0T);
-  const u0 = u0T ? u0T.data : null;
-  const i0 = i0T ? i0T.data : null;
-  const sg = p.surrogate;
+  const u0 = u0T ? u0T.data : new Float32Array(N);
+  const i0 = i0T ? i0T.data : new Float32Array(N);
+  const derivative = p.surrogate.derivative;
 
   record(alphaT ? 'synaptic' : 'leaky', out, inputs, (g) => {
-    const G = g.data;
-    const gMemOff = returnMem ? T * N : -1;
     const dX = new Float32Array(T * N);
     const dBeta = new Float64Array(FB);
     const dAlpha = new Float64Array(FA);
-    let dTheta = 0;
-    const carry = new Float32Array(N); // ∂L/∂U_t from steps after t: δ_{t+1}·∂U_{t+1}/∂U_t
-    const carryI = alpha ? new Float32Array(N) : null; // α·ε_{t+1}
-    for (let t = T - 1; t >= 0; t--) {
-      const base = t * N;
-      const prevBase = base - N;
-      let fb = 0;
-      let fa = 0;
-      for (let j = 0; j < N; j++) {
-        const v = U[base + j];
-        const sgd = sg.derivative(Math.fround(v - theta));
-        const gs = G[base + j] * sgd;
-        let d = gs + carry[j];
-        if (gMemOff >= 0) d += G[gMemOff + base + j];
-        const prev = t > 0 ? U[prevBase + j] : u0 !== null ? u0[j] : 0;
-        const r = prev > theta ? 1 : 0;
-        const b = beta[fb];
-        if (mode === 1) {
-          dBeta[fb] += d * (1 - r) * prev;
-          carry[j] = d * b * (1 - r);
-        } else {
-          dBeta[fb] += d * prev;
-          carry[j] = d * b;
-        }
-        dTheta -= gs;
-        if (mode === 0) dTheta -= d * r;
-        if (++fb === FB) fb = 0;
-        if (alpha !== null && carryI !== null && I !== null) {
-          const e = d + carryI[j];
-          const prevI = t > 0 ? I[prevBase + j] : i0 !== null ? i0[j] : 0;
-          dAlpha[fa] += e * prevI;
-          carryI[j] = alpha[fa] * e;
-          if (++fa === FA) fa = 0;
-          dX[base + j] = e;
-        } else {
-          dX[base + j] = d;
-        }
-      }
-    }
+    const carry = new Float32Array(N);
+    const carryI = alpha ? new Float32Array(N) : null;
+    const dTheta = backwardKernel(T, N, g.data, returnMem, U, u0, beta, FB, alpha, FA, I, i0, theta, mode, derivative, dX, dBeta, dAlpha, carry, carryI);
     const grads: (Tensor | null)[] = [
       new Tensor(dX, x.shape),
       new Tensor(Float32Array.from(dBeta), p.beta.shape),
       new Tensor(Float32Array.of(dTheta), []),
     ];
     if (alphaT) grads.push(new Tensor(Float32Array.from(dAlpha), alphaT.shape));
-    // With T = 0 nothing flows; else ∂L/∂U_0 is the carry left after step 1 (and likewise for I_0).
-    if (u0T) grads.push(new Tensor(T === 0 ? new Float32Array(N) : carry, rest));
-    if (i0T && carryI) grads.push(new Tensor(T === 0 ? new Float32Array(N) : carryI, rest));
+    // ∂L/∂U_0 and ∂L/∂I_0 are the carries left after the first step (zero when T = 0).
+    if (u0T) grads.push(new Tensor(carry, rest));
+    if (i0T && carryI) grads.push(new Tensor(carryI, rest));
     return grads;
   });
 
@@ -219,4 +152,93 @@ function concatHalves(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * The forward recurrence over all steps. `u` (and `syn`) hold the state on entry and the
+ * final state on exit; U, S (and I) receive every step. Each update is rounded to float32
+ * after every operation, in the order snnTorch computes it — fl(fl(fl(β·U) + I) − R·θ) —
+ * so the membrane matches a float32 framework bit for bit. The reset is branch-free:
+ * k = 1 − z·R scales the old membrane (z = 1 only for 'zero') and c·θ·R is subtracted
+ * (c = 1 only for 'subtract'); fl(x − 0) = x, so the unused terms change nothing.
+ */
+function forwardKernel(
+  T: number, N: number, X: Float32Array, beta: Float32Array, FB: number, alpha: Float32Array | null, FA: number,
+  theta: number, mode: number, u: Float32Array, syn: Float32Array | null, U: Float32Array, S: Float32Array, I: Float32Array | null,
+): void {
+  const z = mode === 1 ? 1 : 0;
+  const cth = mode === 0 ? theta : 0;
+  for (let t = 0; t < T; t++) {
+    const base = t * N;
+    if (alpha !== null && syn !== null && I !== null) {
+      // I_t = α·I_{t−1} + X_t, written into I and used as this step's input.
+      let fa = 0;
+      for (let j = 0; j < N; j++) {
+        const i = Math.fround(Math.fround(alpha[fa] * syn[j]) + X[base + j]);
+        syn[j] = i;
+        I[base + j] = i;
+        if (++fa === FA) fa = 0;
+      }
+    }
+    const inp = I !== null ? I : X;
+    // fb: the feature index of element j for β (j mod F, without a division).
+    let fb = 0;
+    for (let j = 0; j < N; j++) {
+      const prev = u[j];
+      const r = +(prev > theta);
+      const v = Math.fround(Math.fround(Math.fround(beta[fb] * (1 - z * r) * prev) + inp[base + j]) - cth * r);
+      if (++fb === FB) fb = 0;
+      u[j] = v;
+      U[base + j] = v;
+      S[base + j] = +(v > theta);
+    }
+  }
+}
+
+/**
+ * Backward through time; fills dX, dBeta, dAlpha and leaves ∂L/∂U_0 in `carry` (∂L/∂I_0
+ * in `carryI`); returns ∂L/∂θ. `carry` holds δ_{t+1}·∂U_{t+1}/∂U_t while step t runs.
+ * G is [T, N] (spike gradients), followed by [T, N] membrane gradients when `withMem`.
+ */
+function backwardKernel(
+  T: number, N: number, G: Float32Array, withMem: boolean, U: Float32Array, u0: Float32Array, beta: Float32Array, FB: number,
+  alpha: Float32Array | null, FA: number, I: Float32Array | null, i0: Float32Array, theta: number, mode: number,
+  derivative: (x: number) => number, dX: Float32Array, dBeta: Float64Array, dAlpha: Float64Array, carry: Float32Array, carryI: Float32Array | null,
+): number {
+  const z = mode === 1 ? 1 : 0;
+  const c = mode === 0 ? 1 : 0;
+  let dTheta = 0;
+  for (let t = T - 1; t >= 0; t--) {
+    const base = t * N;
+    // A membrane output's gradient enters δ_t directly: fold it into the carry first.
+    if (withMem) for (let j = 0; j < N; j++) carry[j] += G[T * N + base + j];
+    const prevU = t > 0 ? U : u0;
+    const prevOff = t > 0 ? base - N : 0;
+    let fb = 0;
+    for (let j = 0; j < N; j++) {
+      const gs = G[base + j] * derivative(Math.fround(U[base + j] - theta));
+      const d = gs + carry[j];
+      const prev = prevU[prevOff + j];
+      const r = +(prev > theta);
+      const k = 1 - z * r;
+      dBeta[fb] += d * k * prev;
+      carry[j] = d * beta[fb] * k;
+      if (++fb === FB) fb = 0;
+      dTheta -= gs + c * d * r;
+      dX[base + j] = d;
+    }
+    if (alpha !== null && carryI !== null && I !== null) {
+      // ε_t = δ_t + α·ε_{t+1} = ∂L/∂I_t, the gradient of X_t; ∂L/∂α = Σ ε_t·I_{t−1}.
+      const prevI = t > 0 ? I : i0;
+      let fa = 0;
+      for (let j = 0; j < N; j++) {
+        const e = dX[base + j] + carryI[j];
+        dAlpha[fa] += e * prevI[prevOff + j];
+        carryI[j] = alpha[fa] * e;
+        if (++fa === FA) fa = 0;
+        dX[base + j] = e;
+      }
+    }
+  }
+  return dTheta;
 }

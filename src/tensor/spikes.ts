@@ -1,0 +1,88 @@
+/**
+ * Event-driven kernels for binary (spike) operands. A spike matrix X [M, K] of 0s and 1s
+ * is indexed once by its active positions; products with it then add whole weight rows
+ * for each spike instead of multiplying by zeros, so their cost scales with the density.
+ * Results equal the dense GEMM up to float rounding (the summation order differs).
+ */
+import { ShapeError } from '../errors';
+
+/** The active positions of a binary matrix [rows, cols], row by row (CSR without values). */
+export interface SpikeIndex {
+  readonly rows: number;
+  readonly cols: number;
+  /** Row r's active columns are `idx[rowPtr[r] .. rowPtr[r + 1])`, ascending. */
+  readonly rowPtr: Int32Array;
+  readonly idx: Int32Array;
+}
+
+/**
+ * Indexes the ones of x [rows, cols] (row-major, starting at `offset`). Every element must
+ * be exactly 0 or 1: anything else throws, since a binary kernel would silently get it wrong.
+ */
+export function spikeIndex(x: Float32Array, rows: number, cols: number, offset = 0): SpikeIndex {
+  const rowPtr = new Int32Array(rows + 1);
+  let count = 0;
+  const end = offset + rows * cols;
+  for (let i = offset; i < end; i++) {
+    const v = x[i];
+    if (v !== 0) {
+      if (v !== 1) throw new ShapeError(`spikeIndex: a tensor marked binary holds ${v} at flat index ${i - offset}`);
+      count++;
+    }
+  }
+  const idx = new Int32Array(count);
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = offset + r * cols;
+    for (let c = 0; c < cols; c++) if (x[base + c] !== 0) idx[p++] = c;
+    rowPtr[r + 1] = p;
+  }
+  return { rows, cols, rowPtr, idx };
+}
+
+/** The transpose's index: for each column of X, the rows where it is active (CSC), by counting sort. */
+export function transposeIndex(ix: SpikeIndex): SpikeIndex {
+  const { rows, cols, rowPtr, idx } = ix;
+  const colPtr = new Int32Array(cols + 1);
+  for (let p = 0; p < idx.length; p++) colPtr[idx[p] + 1]++;
+  for (let c = 0; c < cols; c++) colPtr[c + 1] += colPtr[c];
+  const next = colPtr.slice(0, cols);
+  const rowIdx = new Int32Array(idx.length);
+  for (let r = 0; r < rows; r++) for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) rowIdx[next[idx[p]]++] = r;
+  return { rows: cols, cols: rows, rowPtr: colPtr, idx: rowIdx };
+}
+
+/** Fraction of ones in an indexed spike matrix. */
+export function spikeDensity(ix: SpikeIndex): number {
+  const n = ix.rows * ix.cols;
+  return n === 0 ? 0 : ix.idx.length / n;
+}
+
+/**
+ * C[rows, N] = X·B (+ C when accumulate), with X the binary matrix behind `ix` [rows, K] and
+ * B [K, N] row-major: each output row is the sum of the rows of B at that row's spikes.
+ * Four spikes are added per pass over the output row, to cut loads and stores of C.
+ */
+export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false): void {
+  const { rows, rowPtr, idx } = ix;
+  if (B.length < ix.cols * N || C.length < rows * N) {
+    throw new ShapeError(`spikeGemm: expected B of ${ix.cols}×${N} and C of ${rows}×${N}, got ${B.length} and ${C.length} elements`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const c0 = r * N;
+    if (!accumulate) C.fill(0, c0, c0 + N);
+    let p = rowPtr[r];
+    const end = rowPtr[r + 1];
+    for (; p + 3 < end; p += 4) {
+      const o0 = idx[p] * N;
+      const o1 = idx[p + 1] * N;
+      const o2 = idx[p + 2] * N;
+      const o3 = idx[p + 3] * N;
+      for (let n = 0; n < N; n++) C[c0 + n] += B[o0 + n] + B[o1 + n] + (B[o2 + n] + B[o3 + n]);
+    }
+    for (; p < end; p++) {
+      const o = idx[p] * N;
+      for (let n = 0; n < N; n++) C[c0 + n] += B[o + n];
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ShapeError } from '../../src/errors';
+import { Rng } from '../../src/rng';
+import { spikeDensity, spikeGemm, spikeIndex, transposeIndex } from '../../src/tensor/spikes';
+
+/** A binary matrix with a given density, plus optionally one all-zero and one all-one row. */
+function spikes(rows: number, cols: number, density: number, seed: number, extremes: boolean): Float32Array {
+  const rng = new Rng(seed);
+  const x = new Float32Array(rows * cols);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < density ? 1 : 0;
+  if (extremes && rows >= 2) {
+    x.fill(0, 0, cols);
+    x.fill(1, cols, 2 * cols);
+  }
+  return x;
+}
+
+function denseReference(x: Float32Array, b: Float32Array, M: number, K: number, N: number): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) if (x[m * K + k]) for (let n = 0; n < N; n++) c[m * N + n] += b[k * N + n];
+  return c;
+}
+
+const shapes = fc.record({
+  M: fc.integer({ min: 0, max: 12 }),
+  K: fc.integer({ min: 0, max: 40 }),
+  N: fc.integer({ min: 0, max: 21 }),
+  density: fc.constantFrom(0, 0.05, 0.13, 0.25, 0.4, 0.9, 1),
+  extremes: fc.boolean(),
+  seed: fc.integer(),
+});
+
+describe('event-driven spike kernels', () => {
+  it('X·B and Xᵀ·G equal the dense products at every density, incl. empty, all-zero and all-one rows', () => {
+    fc.assert(
+      fc.property(shapes, ({ M, K, N, density, extremes, seed }) => {
+        const x = spikes(M, K, density, seed, extremes);
+        const rng = new Rng(seed + 1);
+        const b = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
+        const g = Float32Array.from({ length: M * N }, () => rng.uniformRange(-1, 1));
+        const ix = spikeIndex(x, M, K);
+        const c = new Float32Array(M * N).fill(99); // overwritten without accumulate
+        spikeGemm(ix, b, N, c);
+        const want = denseReference(x, b, M, K, N);
+        c.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i]))));
+        // Xᵀ·G through the transposed index: [K, N]
+        const xt = new Float32Array(K * M);
+        for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) xt[k * M + m] = x[m * K + k];
+        const d = new Float32Array(K * N);
+        spikeGemm(transposeIndex(ix), g, N, d);
+        const wantT = denseReference(xt, g, K, M, N);
+        d.forEach((v, i) => expect(Math.abs(v - wantT[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(wantT[i]))));
+        // accumulate adds onto C
+        const c2 = Float32Array.from(c);
+        spikeGemm(ix, b, N, c2, true);
+        c2.forEach((v, i) => expect(Math.abs(v - 2 * c[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(c[i]))));
+        const ones = x.reduce((a, v) => a + v, 0);
+        expect(spikeDensity(ix)).toBe(M * K === 0 ? 0 : ones / (M * K));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses a "binary" matrix holding something else', () => {
+    expect(() => spikeIndex(Float32Array.of(0, 1, 0.5, 0), 2, 2)).toThrow(/holds 0.5 at flat index 2/);
+    expect(() => spikeIndex(Float32Array.of(0, 1, 0.5, 0), 2, 2)).toThrow(ShapeError);
+  });
+});
