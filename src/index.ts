@@ -14,3 +14,26 @@ export type { MatmulOptions } from './tensor/matmul';
 /** Raw kernels without autograd (they never record a graph). */
 export * as kernels from './tensor';
 export * from './autograd';
+// Weight files: safetensors bytes in and out.
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
+export type { SafetensorsDType, RawTensor, DecodedSafetensors } from './io/safetensors';
+// Data: IDX parsing, datasets, mini-batches.
+export { parseIdx } from './data/idx';
+export type { IdxDType, IdxArray } from './data/idx';
+export { makeDataset, subset, batches, batchCount } from './data/dataset';
+export type { Dataset, BatchOptions, Batch } from './data/dataset';
+// Spiking neurons and spike encoders. Surrogates live under the `surrogate` namespace, as in snnTorch.
+export * as surrogate from './neurons/surrogate';
+export type { Surrogate } from './neurons/surrogate';
+export { lif, spike, firingRate, spikeCount, Leaky, IF, Synaptic } from './neurons/index';
+export type { LifParameters, LifState, LifResult, ResetMechanism, LeakyOptions, IFOptions, SynapticOptions, Decay } from './neurons/index';
+export { poisson, latency, delta } from './encoding/index';
+export type { PoissonOptions, LatencyOptions, DeltaOptions } from './encoding/index';
+// Classic classifiers and metrics for judging learned representations.
+export * from './classifiers';
+// Layers (torch.nn counterparts), their functional forms and weight initialisation.
+export * from './nn/index';
+// Optimizers, gradient clipping and learning-rate schedules.
+export * from './optim/index';
+// Run report: SVG charts, self-contained HTML, 2-D PCA, terminal progress and tables.
+export * from './report/index';

@@ -3,3 +3,8 @@
  * access (loaders, checkpoints) that needs `node:*` modules.
  */
 export * from './index';
+export { writeFileAtomic, readSafetensorsFile, writeSafetensorsFile } from './node/fs';
+export { loadMnist, defaultMnistDir } from './node/mnist';
+export type { LoadMnistOptions } from './node/mnist';
+export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
+export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';

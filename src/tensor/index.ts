@@ -5,3 +5,4 @@ export * from './reduce';
 export * from './layout';
 export * from './matmul';
 export { gemm } from './gemm';
+export * from './conv';

@@ -1,0 +1,98 @@
+/**
+ * GEMM throughput: `gemm` against the `gemmNaive` triple loop, in the same process, on the
+ * shapes of an MLP layer and of a Linear 784 → 512 layer's forward and backward at batch 2048.
+ * GFLOP/s = 2·M·N·K / median time. Target: `gemm` ≥ 3 GFLOP/s and ≥ 4× naive on every row.
+ *
+ * The naive loop is timed on the first NAIVE_ROWS rows of the same problem (same B, same
+ * strides): its time is linear in M, and the full 2048-row products would take ~5 s per run.
+ * Its result on those rows is also compared with `gemm`'s (column `max rel diff`).
+ *
+ * Run: `node bench/run.mjs gemm` (imports `main`), or stand-alone:
+ *   node_modules/.bin/esbuild bench/gemm.ts --bundle --platform=node --format=esm --outfile=.bench-out/gemm.mjs && node .bench-out/gemm.mjs
+ * When the bundle is the entry script (argv[1] ends in gemm.mjs) it runs main() itself and
+ * prints the result as JSON on the last line.
+ */
+import { Rng } from '../src/rng';
+import { gemm, gemmNaive } from '../src/tensor/gemm';
+import { medianMs, table } from './lib/measure';
+
+const NAIVE_ROWS = 128;
+
+interface Case {
+  name: string;
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+}
+
+const CASES: Case[] = [
+  { name: 'A·B [256×784]·[784×512]', transA: false, transB: false, M: 256, N: 512, K: 784 },
+  { name: 'A·B [256×512]·[512×512]', transA: false, transB: false, M: 256, N: 512, K: 512 },
+  { name: 'Linear fwd X·Wᵀ [2048×784]·[512×784]ᵀ', transA: false, transB: true, M: 2048, N: 512, K: 784 },
+  { name: 'Linear dX G·W [2048×512]·[512×784]', transA: false, transB: false, M: 2048, N: 784, K: 512 },
+  { name: 'Linear dW Gᵀ·X [2048×512]ᵀ·[2048×784]', transA: true, transB: false, M: 512, N: 784, K: 2048 },
+  { name: 'Aᵀ·Bᵀ [784×256]ᵀ·[512×784]ᵀ', transA: true, transB: true, M: 256, N: 512, K: 784 },
+];
+
+export interface GemmRow {
+  case: string;
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  gflops: number;
+  naiveGflops: number;
+  ratio: number;
+  maxRelDiff: number;
+}
+
+export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
+  const rng = new Rng(0);
+  const rows: GemmRow[] = [];
+  for (const { name, transA, transB, M, N, K } of CASES) {
+    const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
+    const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
+    const lda = transA ? M : K;
+    const ldb = transB ? K : N;
+    const C = new Float32Array(M * N);
+    const flops = 2 * M * N * K;
+    const reps = Math.max(3, Math.min(15, Math.round(4e9 / flops)));
+    const ms = medianMs(() => gemm(transA, transB, M, N, K, A, 0, lda, B, 0, ldb, C, 0, N, false), reps, 2);
+
+    // Naive on the first m rows of op(A): with transA those are the first m columns of A.
+    const m = Math.min(M, NAIVE_ROWS);
+    const Cn = new Float32Array(m * N);
+    const naiveMs = medianMs(() => gemmNaive(transA, transB, m, N, K, A, 0, lda, B, 0, ldb, Cn, 0, N, false), 3, 1);
+
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < m * N; i++) {
+      scale = Math.max(scale, Math.abs(Cn[i]));
+      diff = Math.max(diff, Math.abs(C[i] - Cn[i]));
+    }
+    const gflops = flops / ms / 1e6;
+    const naiveGflops = (2 * m * N * K) / naiveMs / 1e6;
+    rows.push({ case: name, transA, transB, M, N, K, gflops, naiveGflops, ratio: gflops / naiveGflops, maxRelDiff: diff / scale });
+  }
+  console.log(
+    table(
+      rows.map((r) => ({
+        case: r.case,
+        'gemm GFLOP/s': r.gflops.toFixed(2),
+        'naive GFLOP/s': r.naiveGflops.toFixed(2),
+        'ratio ×': r.ratio.toFixed(1),
+        'max rel diff': r.maxRelDiff.toExponential(1),
+      })),
+    ),
+  );
+  console.log(`\ntarget: gemm ≥ 3 GFLOP/s and ≥ 4× naive on every row (naive timed on the first ${NAIVE_ROWS} rows)`);
+  return { name: 'gemm', rows };
+}
+
+if (typeof process !== 'undefined' && /gemm\.m?js$/.test(process.argv[1] ?? '')) {
+  const result = await main();
+  console.log(JSON.stringify(result));
+}

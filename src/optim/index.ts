@@ -1,0 +1,10 @@
+export { Optimizer } from './optimizer';
+export type { OptimizerState, HyperValue } from './optimizer';
+export { SGD } from './sgd';
+export type { SGDOptions } from './sgd';
+export { Adam, AdamW } from './adam';
+export type { AdamOptions } from './adam';
+export { clipGradNorm } from './clip';
+export type { ClipGradNormOptions } from './clip';
+export { LRScheduler, StepLR, CosineAnnealingLR, LinearWarmup } from './schedulers';
+export type { SchedulerState, StepLROptions, CosineAnnealingLROptions, LinearWarmupOptions } from './schedulers';

@@ -1,0 +1,176 @@
+/**
+ * The networks of the method: spiking encoders (an MLP, the reference R1, and a small
+ * convolutional one) whose output spikes [T, B, F] give the representation as a firing
+ * rate, and the non-spiking projector the SSL loss sees.
+ */
+import { reshape } from '../autograd/functional';
+import { OptionError } from '../errors';
+import { Leaky } from '../neurons/modules';
+import type { ResetMechanism } from '../neurons/lif';
+import { type Surrogate, atan } from '../neurons/surrogate';
+import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers';
+import { Module } from '../nn/module';
+import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
+import type { Rng } from '../rng';
+import type { Tensor } from '../tensor/tensor';
+
+/** A spiking encoder: spikes [T, B, inputs] in, spikes [T, B, features] out. */
+export interface SpikingEncoder extends Module {
+  /** Size of the representation (the last layer's neurons). */
+  readonly features: number;
+  forward(x: Tensor): Tensor;
+  /** The output spikes of every spiking layer, first to last (the last is the output). */
+  forwardLayers(x: Tensor): Tensor[];
+}
+
+/** Neuron settings shared by the encoders (snnTorch's defaults but β). */
+export interface NeuronOptions {
+  /** Membrane decay β. Default 0.9. */
+  beta?: number;
+  /** Firing threshold θ. Default 1. */
+  threshold?: number;
+  reset?: ResetMechanism;
+  /** Default atan({ alpha: 2 }). */
+  surrogate?: Surrogate;
+}
+
+/** Options of {@link SpikingMlp}. */
+export interface SpikingMlpOptions extends NeuronOptions {
+  /** Input size. Default 784 (a 28×28 image). */
+  inputs?: number;
+  /** Neurons per hidden layer. Default [512, 512] (the reference R1). */
+  hidden?: readonly number[];
+  /**
+   * Normalise each layer's input current with BatchNorm1d (statistics over T × batch) before
+   * its LIF neurons, so deeper layers do not start silent. Default false.
+   */
+  batchNorm?: boolean;
+  rng?: Rng;
+}
+
+/**
+ * Spiking MLP: Linear → [BatchNorm1d] → Leaky per hidden layer. With the defaults it is the
+ * reference architecture R1 (784 → 512 → 512, β = 0.9, θ = 1, subtract reset, atan(2)).
+ * Children are named `fc1`, `bn1`, `lif1`, `fc2`, … in the state dict.
+ *
+ * @example
+ * ```ts
+ * const encoder = new SpikingMlp({ rng: new Rng(0) });
+ * const spikes = encoder.forward(poisson(images, { steps: 8, rng })); // [8, B, 512]
+ * ```
+ */
+export class SpikingMlp extends Module implements SpikingEncoder {
+  readonly features: number;
+  private readonly stages: Array<{ fc: Linear; bn: BatchNorm1d | null; lif: Leaky }> = [];
+
+  constructor(options: SpikingMlpOptions = {}) {
+    super();
+    const inputs = options.inputs ?? 784;
+    const hidden = options.hidden ?? [512, 512];
+    if (hidden.length === 0) throw new OptionError('SpikingMlp: hidden must list at least one layer size');
+    let fanIn = inputs;
+    hidden.forEach((h, i) => {
+      const fc = this.registerModule(`fc${i + 1}`, new Linear(fanIn, h, { rng: options.rng }));
+      const bn = options.batchNorm ? this.registerModule(`bn${i + 1}`, new BatchNorm1d(h)) : null;
+      const lif = this.registerModule(`lif${i + 1}`, neuron(options));
+      this.stages.push({ fc, bn, lif });
+      fanIn = h;
+    });
+    this.features = fanIn;
+  }
+
+  forwardLayers(x: Tensor): Tensor[] {
+    const out: Tensor[] = [];
+    let s = x;
+    for (const { fc, bn, lif } of this.stages) {
+      let current = fc.forward(s);
+      if (bn) current = bn.forward(current);
+      s = lif.forward(current);
+      out.push(s);
+    }
+    return out;
+  }
+
+  forward(x: Tensor): Tensor {
+    const layers = this.forwardLayers(x);
+    return layers[layers.length - 1];
+  }
+}
+
+function neuron(o: NeuronOptions): Leaky {
+  return new Leaky({ beta: o.beta ?? 0.9, threshold: o.threshold ?? 1, reset: o.reset ?? 'subtract', surrogate: o.surrogate ?? atan() });
+}
+
+/** Options of {@link SpikingConvNet}. */
+export interface SpikingConvOptions extends NeuronOptions {
+  /** Output channels of the two convolutions. Default [32, 64]. */
+  channels?: readonly [number, number];
+  /** Size of the representation. Default 512. */
+  features?: number;
+  /** BatchNorm on every input current (statistics over T × batch). Default true. */
+  batchNorm?: boolean;
+  rng?: Rng;
+}
+
+/**
+ * Convolutional spiking encoder for 28×28 images: (Conv 5×5 → MaxPool 2 → [BN] → Leaky) × 2 →
+ * Linear → [BN] → Leaky. The input current is pooled before the neurons, which is cheaper than
+ * pooling spikes. Input spikes [T, B, 784] or [T, B, 1, 28, 28].
+ */
+export class SpikingConvNet extends Module implements SpikingEncoder {
+  readonly features: number;
+  // Declaration order is state-dict order: conv1, bn1, lif1, conv2, bn2, lif2, fc, bn3, lif3.
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d | null;
+  readonly lif1: Leaky;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d | null;
+  readonly lif2: Leaky;
+  readonly fc: Linear;
+  readonly bn3: BatchNorm1d | null;
+  readonly lif3: Leaky;
+  private readonly pool = new MaxPool2d(2);
+
+  constructor(options: SpikingConvOptions = {}) {
+    super();
+    const [c1, c2] = options.channels ?? [32, 64];
+    this.features = options.features ?? 512;
+    const bn = options.batchNorm ?? true;
+    this.conv1 = new Conv2d(1, c1, 5, { padding: 2, rng: options.rng });
+    this.bn1 = bn ? new BatchNorm2d(c1) : null;
+    this.lif1 = neuron(options);
+    this.conv2 = new Conv2d(c1, c2, 5, { padding: 2, rng: options.rng });
+    this.bn2 = bn ? new BatchNorm2d(c2) : null;
+    this.lif2 = neuron(options);
+    this.fc = new Linear(c2 * 7 * 7, this.features, { rng: options.rng });
+    this.bn3 = bn ? new BatchNorm1d(this.features) : null;
+    this.lif3 = neuron(options);
+  }
+
+  forwardLayers(x: Tensor): Tensor[] {
+    const [T, B] = x.shape;
+    const s = x.ndim === 3 ? reshape(x, [T, B, 1, 28, 28]) : x;
+    let cur = this.pool.forward(this.conv1.forward(s));
+    if (this.bn1) cur = this.bn1.forward(cur);
+    const s1 = this.lif1.forward(cur);
+    cur = this.pool.forward(this.conv2.forward(s1));
+    if (this.bn2) cur = this.bn2.forward(cur);
+    const s2 = this.lif2.forward(cur);
+    cur = this.fc.forward(reshape(s2, [T, B, -1]));
+    if (this.bn3) cur = this.bn3.forward(cur);
+    const s3 = this.lif3.forward(cur);
+    return [s1, s2, s3];
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.forwardLayers(x)[2];
+  }
+}
+
+/**
+ * The non-spiking projector of the SSL loss: Linear(F, D) → BatchNorm1d → ReLU → Linear(D, D),
+ * a Sequential (state-dict names `0.weight`, `1.running_mean`, `3.bias`, …).
+ */
+export function projector(features: number, dim = 512, options: { rng?: Rng } = {}): Sequential {
+  return new Sequential(new Linear(features, dim, { rng: options.rng }), new BatchNorm1d(dim), new ReLU(), new Linear(dim, dim, { rng: options.rng }));
+}

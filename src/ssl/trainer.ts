@@ -1,0 +1,220 @@
+/**
+ * The two-view self-supervised trainer. Each step Poisson-encodes a batch twice (optionally
+ * after an image augmentation), runs both views through the same spiking encoder, takes the
+ * firing rate of its last layer as the representation, projects it, and minimises a
+ * two-branch loss by backpropagation through time.
+ */
+import { backward, noGrad } from '../autograd/engine';
+import type { Dataset } from '../data/dataset';
+import { batches, batchCount } from '../data/dataset';
+import { poisson } from '../encoding/index';
+import { OptionError, ShapeError, fmtShape } from '../errors';
+import { firingRate } from '../neurons/functional';
+import type { TensorModule } from '../nn/layers';
+import type { Optimizer } from '../optim/optimizer';
+import type { LRScheduler } from '../optim/schedulers';
+import type { Rng } from '../rng';
+import { Tensor } from '../tensor/tensor';
+import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
+import type { SpikingEncoder } from './models';
+
+/** The built-in losses by name. */
+export type SslLossName = 'barlow' | 'ntxent' | 'vicreg';
+/** A two-branch loss: projections z1, z2 [B, D] → scalar. */
+export type SslLossFn = (z1: Tensor, z2: Tensor) => Tensor;
+
+/** Returns the loss function for a name (with its default options) or passes a function through. */
+export function sslLoss(loss: SslLossName | SslLossFn): SslLossFn {
+  if (typeof loss === 'function') return loss;
+  if (loss === 'barlow') return (a, b) => barlowTwinsLoss(a, b);
+  if (loss === 'ntxent') return (a, b) => ntXentLoss(a, b);
+  if (loss === 'vicreg') return (a, b) => vicregLoss(a, b);
+  throw new OptionError(`sslLoss: unknown loss '${loss as string}', expected 'barlow', 'ntxent' or 'vicreg'`);
+}
+
+/** An image augmentation applied to a batch [B, D] before encoding. */
+export type Augmentation = (x: Tensor, rng: Rng) => Tensor;
+
+/** Options of {@link SSLTrainer}. */
+export interface SSLTrainerOptions {
+  encoder: SpikingEncoder;
+  /** The non-spiking head the loss sees, [B, F] → [B, D]. */
+  projector: TensorModule;
+  loss: SslLossName | SslLossFn;
+  optimizer: Optimizer;
+  /** Stepped once per epoch, after the epoch's last batch. */
+  scheduler?: LRScheduler;
+  /** Time steps T of the Poisson encoding. Default 8. */
+  steps?: number;
+  /** Poisson gain (firing probability = gain · pixel). Default 1. */
+  gain?: number;
+  /** Mini-batch size. Default 256. */
+  batchSize?: number;
+  /** Applied to each view's images independently before encoding. */
+  augment?: Augmentation;
+  /** All randomness of training: shuffling, augmentation, encoding. */
+  rng: Rng;
+}
+
+/** What {@link SSLTrainer.trainStep} reports. */
+export interface StepResult {
+  loss: number;
+  /** Fraction of ones in each spiking layer's output (view 1), first to last; the input's first. */
+  density: number[];
+}
+
+/** Progress of one batch, passed to `onBatch`. */
+export interface BatchProgress extends StepResult {
+  epoch: number;
+  batch: number;
+  batches: number;
+  samplesPerSecond: number;
+}
+
+/** Summary of one epoch, passed to `onEpoch`. */
+export interface EpochResult {
+  epoch: number;
+  meanLoss: number;
+  /** Mean spike density per layer (input first) over the epoch. */
+  density: number[];
+  seconds: number;
+}
+
+function density(t: Tensor): number {
+  let s = 0;
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) s += d[i];
+  return d.length === 0 ? 0 : s / d.length;
+}
+
+/**
+ * Trains a spiking encoder without labels (Chamand & Joly, 2022).
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(0);
+ * const encoder = new SpikingMlp({ rng });
+ * const head = projector(encoder.features, 512, { rng });
+ * const trainer = new SSLTrainer({
+ *   encoder, projector: head, loss: 'barlow', rng,
+ *   optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }),
+ * });
+ * trainer.fit(train, { epochs: 1 });
+ * const features = trainer.features(test); // firing rates [N, 512]
+ * ```
+ */
+export class SSLTrainer {
+  readonly encoder: SpikingEncoder;
+  readonly projector: TensorModule;
+  readonly optimizer: Optimizer;
+  readonly scheduler: LRScheduler | null;
+  readonly steps: number;
+  readonly gain: number;
+  readonly batchSize: number;
+  readonly rng: Rng;
+  /** Epochs completed (restored by a checkpoint to resume). */
+  epoch = 0;
+  private readonly lossFn: SslLossFn;
+  private readonly augment: Augmentation | null;
+
+  constructor(options: SSLTrainerOptions) {
+    this.encoder = options.encoder;
+    this.projector = options.projector;
+    this.optimizer = options.optimizer;
+    this.scheduler = options.scheduler ?? null;
+    this.lossFn = sslLoss(options.loss);
+    this.steps = options.steps ?? 8;
+    this.gain = options.gain ?? 1;
+    this.batchSize = options.batchSize ?? 256;
+    this.augment = options.augment ?? null;
+    this.rng = options.rng;
+    if (!Number.isInteger(this.steps) || this.steps < 1) throw new OptionError(`SSLTrainer: steps must be a positive integer, got ${this.steps}`);
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 2) throw new OptionError(`SSLTrainer: batchSize must be an integer ≥ 2, got ${this.batchSize}`);
+  }
+
+  /** One optimisation step on a batch of images [B, D] in [0, 1]. */
+  trainStep(x: Tensor): StepResult {
+    if (x.ndim !== 2) throw new ShapeError(`SSLTrainer.trainStep: expected images [B, D], got ${fmtShape(x.shape)}`);
+    this.encoder.train();
+    this.projector.train();
+    const view = () => poisson(this.augment ? this.augment(x, this.rng) : x, { steps: this.steps, gain: this.gain, rng: this.rng });
+    const v1 = view();
+    const v2 = view();
+    const layers1 = this.encoder.forwardLayers(v1);
+    const r1 = firingRate(layers1[layers1.length - 1]);
+    const r2 = firingRate(this.encoder.forward(v2));
+    const loss = this.lossFn(this.projector.forward(r1), this.projector.forward(r2));
+    const value = loss.item();
+    if (!Number.isFinite(value)) throw new OptionError(`SSLTrainer: the loss is ${value}; lower the learning rate or check the inputs`);
+    this.optimizer.zeroGrad();
+    backward(loss);
+    this.optimizer.step();
+    return { loss: value, density: [density(v1), ...layers1.map(density)] };
+  }
+
+  /** Trains `epochs` more epochs over `data` (continuing from {@link epoch}); returns their summaries. */
+  fit(
+    data: Dataset,
+    options: { epochs: number; onBatch?: (p: BatchProgress) => void; onEpoch?: (e: EpochResult) => void },
+  ): EpochResult[] {
+    const results: EpochResult[] = [];
+    const total = batchCount(data.n, { batchSize: this.batchSize, dropLast: true });
+    if (total === 0) throw new OptionError(`SSLTrainer.fit: ${data.n} samples do not fill one batch of ${this.batchSize}`);
+    for (let e = 0; e < options.epochs; e++) {
+      const t0 = performance.now();
+      let lossSum = 0;
+      let densSum: number[] = [];
+      let b = 0;
+      for (const batch of batches(data, { batchSize: this.batchSize, dropLast: true, shuffle: true, rng: this.rng })) {
+        const r = this.trainStep(batch.x);
+        lossSum += r.loss;
+        densSum = r.density.map((d, i) => d + (densSum[i] ?? 0));
+        b++;
+        const seconds = (performance.now() - t0) / 1000;
+        options.onBatch?.({ ...r, epoch: this.epoch + 1, batch: b, batches: total, samplesPerSecond: (b * this.batchSize) / seconds });
+      }
+      this.scheduler?.step();
+      this.epoch++;
+      const result: EpochResult = { epoch: this.epoch, meanLoss: lossSum / b, density: densSum.map((d) => d / b), seconds: (performance.now() - t0) / 1000 };
+      results.push(result);
+      options.onEpoch?.(result);
+    }
+    return results;
+  }
+
+  /**
+   * Representations of images [B, D]: the firing rates [B, F] of the encoder's last layer for
+   * one Poisson encoding drawn from `rng`, in eval mode and without a graph.
+   */
+  represent(x: Tensor, rng: Rng): Tensor {
+    return representations(this.encoder, x, { steps: this.steps, gain: this.gain, rng });
+  }
+
+  /** Representations of a whole dataset, in batches: Float32Array [n, F] row-major. */
+  features(data: Dataset, rng: Rng, batchSize = 500): Float32Array {
+    return datasetFeatures(this.encoder, data, { steps: this.steps, gain: this.gain, rng, batchSize });
+  }
+}
+
+/** Firing rates [B, F] of `encoder` for one Poisson encoding of x [B, D] (eval mode, no graph). */
+export function representations(encoder: SpikingEncoder, x: Tensor, options: { steps: number; gain?: number; rng: Rng }): Tensor {
+  const wasTraining = encoder.training;
+  encoder.eval();
+  try {
+    return noGrad(() => firingRate(encoder.forward(poisson(x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng }))));
+  } finally {
+    encoder.train(wasTraining);
+  }
+}
+
+/** Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. */
+export function datasetFeatures(encoder: SpikingEncoder, data: Dataset, options: { steps: number; gain?: number; rng: Rng; batchSize?: number }): Float32Array {
+  const out = new Float32Array(data.n * encoder.features);
+  let row = 0;
+  for (const batch of batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })) {
+    const r = representations(encoder, batch.x, options);
+    out.set(r.data, row * encoder.features);
+    row += batch.y.length;
+  }
+  return out;
+}

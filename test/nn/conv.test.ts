@@ -1,0 +1,282 @@
+/** conv2d and pooling against direct nested loops, finite differences, and time folding. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AvgPool2d, Conv2d, MaxPool2d, OptionError, Rng, ShapeError, Tensor, avgPool2d, backward, conv2d, maxPool2d, sum } from '../../src/index';
+import { gradcheck } from '../helpers/gradcheck';
+import { firstMismatch, randomTensor } from '../helpers/reference';
+
+/** Direct convolution: out[n,o,y,x] = b[o] + Σ_c,i,j w[o,c,i,j]·x[n,c,y·sh−ph+i, x·sw−pw+j] (zero outside). */
+function convReference(x: Tensor, w: Tensor, b: Tensor | null, sh: number, sw: number, ph: number, pw: number): { data: Float64Array; shape: number[] } {
+  const [n, c, h, wd] = x.shape;
+  const [o, , kh, kw] = w.shape;
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  const out = new Float64Array(n * o * oh * ow);
+  for (let ni = 0; ni < n; ni++)
+    for (let oi = 0; oi < o; oi++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let s = b ? b.data[oi] : 0;
+          for (let ci = 0; ci < c; ci++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const iy = y * sh - ph + i;
+                const ix = xx * sw - pw + j;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                s += w.data[((oi * c + ci) * kh + i) * kw + j] * x.data[((ni * c + ci) * h + iy) * wd + ix];
+              }
+          out[((ni * o + oi) * oh + y) * ow + xx] = s;
+        }
+  return { data: out, shape: [n, o, oh, ow] };
+}
+
+/** Direct pooling over [P, H, W] planes; max treats padding as −∞, avg divides by kh·kw or the covered count. */
+function poolReference(x: Tensor, kind: 'max' | 'avg', kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, countIncludePad = true): Float64Array {
+  const h = x.shape[x.ndim - 2];
+  const w = x.shape[x.ndim - 1];
+  const planes = x.size / (h * w);
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  const out = new Float64Array(planes * oh * ow);
+  for (let p = 0; p < planes; p++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        let best = -Infinity;
+        let s = 0;
+        let count = 0;
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const iy = y * sh - ph + i;
+            const ix = xx * sw - pw + j;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const v = x.data[(p * h + iy) * w + ix];
+            best = Math.max(best, v);
+            s += v;
+            count++;
+          }
+        out[(p * oh + y) * ow + xx] = kind === 'max' ? best : s / (countIncludePad ? kh * kw : count);
+      }
+  return out;
+}
+
+/** A convolution case: shapes, stride and padding such that the window fits. */
+const convCase = fc
+  .record({
+    n: fc.integer({ min: 1, max: 3 }),
+    c: fc.integer({ min: 1, max: 3 }),
+    o: fc.integer({ min: 1, max: 3 }),
+    h: fc.integer({ min: 1, max: 7 }),
+    w: fc.integer({ min: 1, max: 7 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    ph: fc.integer({ min: 0, max: 2 }),
+    pw: fc.integer({ min: 0, max: 2 }),
+    fkh: fc.double({ min: 0, max: 1, noNaN: true }),
+    fkw: fc.double({ min: 0, max: 1, noNaN: true }),
+    bias: fc.boolean(),
+    seed: fc.integer(),
+  })
+  .map((r) => ({ ...r, kh: 1 + Math.floor(r.fkh * (r.h + 2 * r.ph - 1)), kw: 1 + Math.floor(r.fkw * (r.w + 2 * r.pw - 1)) }));
+
+describe('conv2d', () => {
+  it('matches a direct nested-loop convolution over random shapes, strides and paddings', () => {
+    fc.assert(
+      fc.property(convCase, (r) => {
+        const x = randomTensor([r.n, r.c, r.h, r.w], r.seed);
+        const w = randomTensor([r.o, r.c, r.kh, r.kw], r.seed + 1);
+        const b = r.bias ? randomTensor([r.o], r.seed + 2) : null;
+        const y = conv2d(x, w, b, { stride: [r.sh, r.sw], padding: [r.ph, r.pw] });
+        const ref = convReference(x, w, b, r.sh, r.sw, r.ph, r.pw);
+        expect(y.shape).toEqual(ref.shape);
+        expect(firstMismatch(y.data, ref.data, 1e-5, 1e-5)).toBe(-1);
+      }),
+      { numRuns: 150, seed: 1 },
+    );
+  });
+
+  it('handles batch 1, 1×1 kernels and a kernel the size of the input', () => {
+    const cases: Array<[number[], number[], number, number]> = [
+      [[1, 2, 5, 4], [3, 2, 1, 1], 1, 0], // 1×1 kernel, batch 1
+      [[2, 3, 4, 5], [2, 3, 4, 5], 1, 0], // kernel = input: a 1×1 output
+      [[1, 1, 3, 3], [1, 1, 5, 5], 1, 1], // kernel = padded input
+      [[1, 1, 1, 1], [2, 1, 1, 1], 2, 0],
+    ];
+    cases.forEach(([xs, ws, s, p], k) => {
+      const x = randomTensor(xs, 10 + k);
+      const w = randomTensor(ws, 20 + k);
+      const ref = convReference(x, w, null, s, s, p, p);
+      const y = conv2d(x, w, null, { stride: s, padding: p });
+      expect(y.shape).toEqual(ref.shape);
+      expect(firstMismatch(y.data, ref.data, 1e-5, 1e-5)).toBe(-1);
+    });
+    // An empty batch gives an empty result of the right shape, and empty gradients.
+    const empty = new Tensor(new Float32Array(0), [0, 2, 5, 4], { requiresGrad: true });
+    const y = conv2d(empty, randomTensor([3, 2, 3, 3], 1), null, { padding: 1 });
+    expect(y.shape).toEqual([0, 3, 5, 4]);
+    backward(sum(y));
+    expect(empty.grad!.shape).toEqual([0, 2, 5, 4]);
+    expect(maxPool2d(empty, 2).shape).toEqual([0, 2, 2, 2]);
+  });
+
+  it('passes finite differences for x, W and b', () => {
+    fc.assert(
+      fc.property(convCase, (r) => {
+        const small = { ...r, n: Math.min(r.n, 2), h: Math.min(r.h, 5), w: Math.min(r.w, 5) };
+        const kh = Math.min(r.kh, small.h + 2 * r.ph);
+        const kw = Math.min(r.kw, small.w + 2 * r.pw);
+        const res = gradcheck((x, w, b) => conv2d(x, w, b, { stride: [r.sh, r.sw], padding: [r.ph, r.pw] }), [
+          randomTensor([small.n, r.c, small.h, small.w], r.seed),
+          randomTensor([r.o, r.c, kh, kw], r.seed + 1),
+          randomTensor([r.o], r.seed + 2),
+        ]);
+        expect(res.ok, res.detail).toBe(true);
+      }),
+      { numRuns: 25, seed: 1 },
+    );
+  });
+
+  it('folds [T, N, C, H, W] into the batch and keeps the leading axes; [C, H, W] is one image', () => {
+    const x = randomTensor([3, 2, 2, 6, 6], 1);
+    const w = randomTensor([4, 2, 3, 3], 2);
+    const b = randomTensor([4], 3);
+    const y = conv2d(x, w, b, { padding: 1, stride: 2 });
+    expect(y.shape).toEqual([3, 2, 4, 3, 3]);
+    const ref = convReference(new Tensor(x.data, [6, 2, 6, 6]), w, b, 2, 2, 1, 1);
+    expect(firstMismatch(y.data, ref.data, 1e-5, 1e-5)).toBe(-1);
+    const single = conv2d(new Tensor(x.data.slice(0, 72), [2, 6, 6]), w, b, { padding: 1, stride: 2 });
+    expect(single.shape).toEqual([4, 3, 3]);
+    expect(firstMismatch(single.data, ref.data.slice(0, 36), 1e-5, 1e-5)).toBe(-1);
+  });
+
+  it('gives the same forward and gradients when the batch spans several im2col chunks', () => {
+    // 16·3·3 rows × 26·26 columns per image: the column buffer (2^18 floats) holds 2 images, so 5 images take 3 chunks (2, 2, 1).
+    const x = randomTensor([5, 16, 28, 28], 4);
+    const w = randomTensor([2, 16, 3, 3], 5);
+    const b = randomTensor([2], 6);
+    const xl = new Tensor(x.data.slice(), x.shape, { requiresGrad: true });
+    const wl = new Tensor(w.data.slice(), w.shape, { requiresGrad: true });
+    const bl = new Tensor(b.data.slice(), b.shape, { requiresGrad: true });
+    const y = conv2d(xl, wl, bl);
+    const ref = convReference(x, w, b, 1, 1, 0, 0);
+    expect(firstMismatch(y.data, ref.data, 1e-4, 1e-4)).toBe(-1);
+    const g = randomTensor(y.shape, 7);
+    backward(y, g);
+    // Reference gradients, image by image (each image a single chunk): dW and db are sums over images.
+    const dw = new Float64Array(w.size);
+    const db = new Float64Array(2);
+    for (let n = 0; n < 5; n++) {
+      const xi = new Tensor(x.data.slice(n * 16 * 784, (n + 1) * 16 * 784), [1, 16, 28, 28], { requiresGrad: true });
+      const wi = new Tensor(w.data.slice(), w.shape, { requiresGrad: true });
+      const bi = new Tensor(b.data.slice(), b.shape, { requiresGrad: true });
+      const yi = conv2d(xi, wi, bi);
+      backward(yi, new Tensor(g.data.slice(n * 2 * 676, (n + 1) * 2 * 676), yi.shape));
+      wi.grad!.data.forEach((v, k) => (dw[k] += v));
+      bi.grad!.data.forEach((v, k) => (db[k] += v));
+      expect(firstMismatch(xl.grad!.data.subarray(n * 16 * 784, (n + 1) * 16 * 784), xi.grad!.data, 1e-5, 1e-5)).toBe(-1);
+    }
+    expect(firstMismatch(wl.grad!.data, dw, 1e-4, 1e-3)).toBe(-1);
+    expect(firstMismatch(bl.grad!.data, db, 1e-4, 1e-3)).toBe(-1);
+  });
+
+  it('rejects mismatched channels, a window larger than the input, and bad options', () => {
+    const w = randomTensor([2, 3, 3, 3], 1);
+    expect(() => conv2d(randomTensor([1, 2, 5, 5], 2), w)).toThrow(ShapeError);
+    expect(() => conv2d(randomTensor([1, 3, 2, 5], 2), w)).toThrow(/window does not fit/);
+    expect(() => conv2d(randomTensor([1, 3, 5, 5], 2), w, randomTensor([3], 3))).toThrow(ShapeError);
+    expect(() => conv2d(randomTensor([1, 3, 5, 5], 2), w, null, { stride: 0 })).toThrow(OptionError);
+    expect(() => conv2d(randomTensor([1, 3, 5, 5], 2), w, null, { padding: -1 })).toThrow(OptionError);
+  });
+});
+
+describe('Conv2d', () => {
+  it('has weight [out, in, kh, kw] and bias drawn from U(±1/√(in·kh·kw))', () => {
+    const conv = new Conv2d(3, 8, [3, 5], { rng: new Rng(2) });
+    expect(conv.weight.shape).toEqual([8, 3, 3, 5]);
+    expect(conv.bias!.shape).toEqual([8]);
+    const bound = 1 / Math.sqrt(45);
+    for (const v of conv.weight.data) expect(Math.abs(v)).toBeLessThanOrEqual(bound);
+    for (const v of conv.bias!.data) expect(Math.abs(v)).toBeLessThanOrEqual(bound);
+    expect(conv.namedParameters().map(([n]) => n)).toEqual(['weight', 'bias']);
+    const y = conv.forward(randomTensor([2, 4, 3, 9, 9], 3));
+    expect(y.shape).toEqual([2, 4, 8, 7, 5]);
+  });
+});
+
+const poolCase = fc
+  .record({
+    lead: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+    h: fc.integer({ min: 1, max: 7 }),
+    w: fc.integer({ min: 1, max: 7 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    fph: fc.double({ min: 0, max: 1, noNaN: true }),
+    fpw: fc.double({ min: 0, max: 1, noNaN: true }),
+    seed: fc.integer(),
+  })
+  .map((r) => ({ ...r, ph: Math.floor(r.fph * (Math.floor(r.kh / 2) + 0.999)), pw: Math.floor(r.fpw * (Math.floor(r.kw / 2) + 0.999)) }))
+  .filter((r) => r.h + 2 * r.ph >= r.kh && r.w + 2 * r.pw >= r.kw);
+
+/** Distinct values, so a max window has no ties within the finite-difference step. */
+function distinct(shape: number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const perm = new Rng(seed).permutation(n);
+  return new Tensor(Float32Array.from(perm, (p) => 0.1 * p - n / 20), shape);
+}
+
+describe('pooling', () => {
+  it('maxPool2d and avgPool2d match direct loops over random shapes, strides and paddings', () => {
+    fc.assert(
+      fc.property(poolCase, fc.boolean(), (r, includePad) => {
+        const shape = [...r.lead, r.h, r.w];
+        const x = randomTensor(shape, r.seed);
+        const opts = { stride: [r.sh, r.sw] as [number, number], padding: [r.ph, r.pw] as [number, number] };
+        const mx = maxPool2d(x, [r.kh, r.kw], opts);
+        const av = avgPool2d(x, [r.kh, r.kw], { ...opts, countIncludePad: includePad });
+        const oh = Math.floor((r.h + 2 * r.ph - r.kh) / r.sh) + 1;
+        const ow = Math.floor((r.w + 2 * r.pw - r.kw) / r.sw) + 1;
+        expect(mx.shape).toEqual([...r.lead, oh, ow]);
+        expect(firstMismatch(mx.data, poolReference(x, 'max', r.kh, r.kw, r.sh, r.sw, r.ph, r.pw), 0, 0)).toBe(-1);
+        expect(firstMismatch(av.data, poolReference(x, 'avg', r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, includePad), 1e-5, 1e-6)).toBe(-1);
+      }),
+      { numRuns: 150, seed: 1 },
+    );
+  });
+
+  it('pass finite differences (max on distinct values)', () => {
+    fc.assert(
+      fc.property(poolCase, fc.boolean(), (r, includePad) => {
+        const shape = [...r.lead.slice(0, 2), Math.min(r.h, 5), Math.min(r.w, 5)];
+        if (shape[shape.length - 2] + 2 * r.ph < r.kh || shape[shape.length - 1] + 2 * r.pw < r.kw) return;
+        const opts = { stride: [r.sh, r.sw] as [number, number], padding: [r.ph, r.pw] as [number, number] };
+        const m = gradcheck((x) => maxPool2d(x, [r.kh, r.kw], opts), [distinct(shape, r.seed)]);
+        expect(m.ok, m.detail).toBe(true);
+        const a = gradcheck((x) => avgPool2d(x, [r.kh, r.kw], { ...opts, countIncludePad: includePad }), [randomTensor(shape, r.seed)]);
+        expect(a.ok, a.detail).toBe(true);
+      }),
+      { numRuns: 30, seed: 1 },
+    );
+  });
+
+  it('maxPool2d sends the gradient of a tied window to its first maximum, as PyTorch', () => {
+    const x = new Tensor(Float32Array.of(1, 5, 5, 2, 7, 7, 7, 7), [1, 1, 2, 4], { requiresGrad: true });
+    const y = maxPool2d(x, 2); // windows [[1,5],[7,7]] → 7 at (1,0); [[5,2],[7,7]] → 7 at (1,2)
+    expect(Array.from(y.data)).toEqual([7, 7]);
+    backward(sum(y));
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 0, 0, 1, 0, 1, 0]);
+  });
+
+  it('modules default the stride to the kernel and accept [T, N, C, H, W]', () => {
+    const x = randomTensor([2, 3, 4, 8, 6], 1);
+    expect(new MaxPool2d(2).forward(x).shape).toEqual([2, 3, 4, 4, 3]);
+    expect(new AvgPool2d([2, 3]).forward(x).shape).toEqual([2, 3, 4, 4, 2]);
+    expect(new MaxPool2d(3, { stride: 1, padding: 1 }).forward(x).shape).toEqual([2, 3, 4, 8, 6]);
+  });
+
+  it('rejects padding above half the kernel and inputs below 3 dimensions', () => {
+    expect(() => maxPool2d(randomTensor([1, 1, 4, 4], 1), 2, { padding: 2 })).toThrow(OptionError);
+    expect(() => maxPool2d(randomTensor([4, 4], 1), 2)).toThrow(ShapeError);
+    expect(() => avgPool2d(randomTensor([1, 1, 1, 4], 1), 2)).toThrow(ShapeError);
+  });
+});
