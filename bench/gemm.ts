@@ -59,7 +59,7 @@ export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
     const ldb = transB ? K : N;
     const C = new Float32Array(M * N);
     const flops = 2 * M * N * K;
-    const reps = Math.max(3, Math.min(15, Math.round(4e9 / flops)));
+    const reps = Math.max(5, Math.min(15, Math.round(4e9 / flops)));
     const ms = medianMs(() => gemm(transA, transB, M, N, K, A, 0, lda, B, 0, ldb, C, 0, N, false), reps, 2);
 
     // Naive on the first m rows of op(A): with transA those are the first m columns of A.

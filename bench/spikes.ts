@@ -7,12 +7,9 @@
  */
 import { Rng } from '../src/rng';
 import { gemm } from '../src/tensor/gemm';
+import { transposeInto } from '../src/tensor/layout';
 import { spikeGemm, spikeIndex, transposeIndex } from '../src/tensor/spikes';
 import { medianMs, table } from './lib/measure';
-
-function transpose(src: Float32Array, rows: number, cols: number, out: Float32Array): void {
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = src[i * cols + j];
-}
 
 export async function main() {
   const rng = new Rng(1);
@@ -34,14 +31,14 @@ export async function main() {
       const denseFwd = medianMs(() => gemm(false, true, M, N, K, X, 0, K, W, 0, K, Y, 0, N, false), reps);
       const eventFwd = medianMs(() => {
         const ix = spikeIndex(X, M, K);
-        transpose(W, N, K, Wt);
+        transposeInto(W, N, K, Wt);
         spikeGemm(ix, Wt, N, Y);
       }, reps);
       const denseGrad = medianMs(() => gemm(true, false, N, K, M, G, 0, N, X, 0, K, dW, 0, K, false), reps);
       const eventGrad = medianMs(() => {
         const ixT = transposeIndex(spikeIndex(X, M, K));
         spikeGemm(ixT, G, N, dWt);
-        transpose(dWt, K, N, dW);
+        transposeInto(dWt, K, N, dW);
       }, reps);
       const r = { K, density, denseFwdMs: denseFwd, eventFwdMs: eventFwd, fwdSpeedup: denseFwd / eventFwd, denseGradMs: denseGrad, eventGradMs: eventGrad, gradSpeedup: denseGrad / eventGrad };
       results.push(r);

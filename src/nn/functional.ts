@@ -24,26 +24,41 @@ import {
   windowGeometry,
 } from '../tensor/conv';
 import { gemm } from '../tensor/gemm';
+import { type SpikeIndex, spikeDensity, spikeGemm, spikeIndex, transposeIndex } from '../tensor/spikes';
+import { transposeInto } from '../tensor/layout';
 import { normAxis, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
 // ------------------------------------------------------------------------------ linear
 
 /**
- * y[rows, out] = x[rows, in]·Wᵀ + b, written into `y`.
- *
- * Seam for the event-driven path: when `x.binary` (spikes), a kernel that walks only the
- * ones of each row can replace the dense GEMM here and in {@link linearWeightGrad}. Until
- * then binary inputs take the dense path, which is exact for them too.
+ * Spike trains denser than this take the dense GEMM: bench/spikes.ts measures the
+ * event-driven kernels faster up to about a quarter of ones and slower at 0.4.
  */
-function linearForward(x: Tensor, w: Tensor, b: Tensor | null, rows: number, inF: number, outF: number, y: Float32Array): void {
+export const EVENT_MAX_DENSITY = 0.3;
+
+/** y[rows, out] = x[rows, in]·Wᵀ + b, written into `y`; event-driven when `spikes` indexes a binary x. */
+function linearForward(x: Tensor, w: Tensor, b: Tensor | null, rows: number, inF: number, outF: number, y: Float32Array, spikes: SpikeIndex | null): void {
   if (b !== null) for (let r = 0; r < rows; r++) y.set(b.data, r * outF);
+  if (spikes !== null) {
+    // Each output row is the sum of the rows of Wᵀ at that row's spikes.
+    const wt = new Float32Array(inF * outF);
+    transposeInto(w.data, outF, inF, wt);
+    spikeGemm(spikes, wt, outF, y, b !== null);
+    return;
+  }
   gemm(false, true, rows, outF, inF, x.data, 0, inF, w.data, 0, inF, y, 0, outF, b !== null);
 }
 
-/** dW[out, in] = Gᵀ[out, rows]·X[rows, in]; the second place a binary `x` could go event-driven. */
-function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number, outF: number): Float32Array {
+/** dW[out, in] = Gᵀ[out, rows]·X[rows, in]; for spikes, dWᵀ[in, :] sums the rows of G where input `in` fired. */
+function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number, outF: number, spikes: SpikeIndex | null): Float32Array {
   const dw = new Float32Array(outF * inF);
+  if (spikes !== null) {
+    const dwt = new Float32Array(inF * outF);
+    spikeGemm(transposeIndex(spikes), g, outF, dwt);
+    transposeInto(dwt, inF, outF, dw);
+    return dw;
+  }
   gemm(true, false, outF, inF, rows, g, 0, outF, x.data, 0, inF, dw, 0, inF, false);
   return dw;
 }
@@ -70,7 +85,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   }
   const rows = sizeOf(x.shape.slice(0, -1));
   const y = new Float32Array(rows * outF);
-  linearForward(x, weight, bias, rows, inF, outF, y);
+  // A binary input (spikes) goes event-driven when sparse enough; the index also serves backward.
+  let spikes = x.binary ? spikeIndex(x.data, rows, inF) : null;
+  if (spikes !== null && spikeDensity(spikes) > EVENT_MAX_DENSITY) spikes = null;
+  linearForward(x, weight, bias, rows, inF, outF, y, spikes);
   const out = new Tensor(y, [...x.shape.slice(0, -1), outF]);
   return record('linear', out, bias !== null ? [x, weight, bias] : [x, weight], (g) => {
     const gd = g.data;
@@ -80,7 +98,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
       gemm(false, false, rows, inF, outF, gd, 0, outF, weight.data, 0, inF, d, 0, inF, false);
       dx = new Tensor(d, x.shape);
     }
-    const dw = weight.requiresGrad ? new Tensor(linearWeightGrad(gd, x, rows, inF, outF), weight.shape) : null;
+    const dw = weight.requiresGrad ? new Tensor(linearWeightGrad(gd, x, rows, inF, outF, spikes), weight.shape) : null;
     const db = bias !== null && bias.requiresGrad ? new Tensor(columnSums(gd, rows, outF), bias.shape) : null;
     return [dx, dw, db];
   });

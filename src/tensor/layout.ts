@@ -53,7 +53,7 @@ export function permute(a: Tensor, order: readonly number[]): Tensor {
   const inStrides = stridesOf(a.shape);
   const src = a.data;
   if (nd === 2) {
-    transpose2d(src, out, a.shape[0], a.shape[1]);
+    transposeInto(src, a.shape[0], a.shape[1], out);
     return new Tensor(out, outShape, { binary: a.binary });
   }
   const s = ord.map((d) => inStrides[d]);
@@ -73,8 +73,8 @@ export function permute(a: Tensor, order: readonly number[]): Tensor {
   return new Tensor(out, outShape, { binary: a.binary });
 }
 
-/** Cache-blocked transpose of a rows×cols matrix into out (cols×rows). */
-function transpose2d(src: Float32Array, out: Float32Array, rows: number, cols: number): void {
+/** Cache-blocked transpose of a row-major rows×cols matrix into `out` (cols×rows). */
+export function transposeInto(src: Float32Array, rows: number, cols: number, out: Float32Array): void {
   const B = 32;
   for (let i0 = 0; i0 < rows; i0 += B) {
     const i1 = Math.min(rows, i0 + B);

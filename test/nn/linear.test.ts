@@ -77,12 +77,46 @@ describe('linear (fused node)', () => {
     );
   });
 
-  it('gives the dense result for binary (spike) input', () => {
-    const rng = new Rng(5);
-    const x = new Tensor(Float32Array.from({ length: 3 * 2 * 7 }, () => (rng.bernoulli(0.3) ? 1 : 0)), [3, 2, 7], { binary: true });
-    const w = randomTensor([4, 7], 6);
-    const dense = linear(new Tensor(x.data.slice(), x.shape), w);
-    expect(Array.from(linear(x, w).data)).toEqual(Array.from(dense.data));
+  it('the event-driven path for binary (spike) input equals the dense path, forward and backward, at every density', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(0, 0.05, 0.13, 0.25, 0.4, 1),
+        fc.boolean(),
+        fc.integer(),
+        (t, n, inF, outF, density, extremes, seed) => {
+          const rng = new Rng(seed);
+          const data = Float32Array.from({ length: t * n * inF }, () => (rng.uniform() < density ? 1 : 0));
+          if (extremes && t * n >= 2) {
+            data.fill(0, 0, inF); // an all-zero row
+            data.fill(1, inF, 2 * inF); // an all-one row
+          }
+          const w = randomTensor([outF, inF], seed + 1);
+          const b = randomTensor([outF], seed + 2);
+          const g = randomTensor([t, n, outF], seed + 3);
+          const run = (binary: boolean) => {
+            const x = new Tensor(data.slice(), [t, n, inF], { binary, requiresGrad: true });
+            const wl = new Tensor(w.data.slice(), w.shape, { requiresGrad: true });
+            const bl = new Tensor(b.data.slice(), b.shape, { requiresGrad: true });
+            const y = linear(x, wl, bl);
+            y.backward(g);
+            return [y.data, x.grad?.data ?? new Float32Array(0), wl.grad!.data, bl.grad!.data];
+          };
+          const event = run(true);
+          const dense = run(false);
+          event.forEach((a, k) => expect(firstMismatch(a, dense[k], 1e-5, 1e-5), `output ${k}`).toBe(-1));
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it('refuses a tensor marked binary that holds other values', () => {
+    const x = new Tensor(Float32Array.of(0, 1, 0.5), [1, 3], { binary: true });
+    expect(() => linear(x, randomTensor([2, 3], 1))).toThrow(/marked binary holds 0.5/);
   });
 
   it('rejects mismatched shapes with a ShapeError naming them', () => {
