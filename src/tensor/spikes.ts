@@ -58,31 +58,48 @@ export function spikeDensity(ix: SpikeIndex): number {
   return n === 0 ? 0 : ix.idx.length / n;
 }
 
+/** Scratch reused across calls: B widened to float64, and one output row's running sums. */
+let wideB = new Float64Array(0);
+let rowAcc = new Float64Array(0);
+
 /**
  * C[rows, N] = X·B (+ C when accumulate), with X the binary matrix behind `ix` [rows, K] and
  * B [K, N] row-major: each output row is the sum of the rows of B at that row's spikes.
- * Four spikes are added per pass over the output row, to cut loads and stores of C.
+ * B is widened to float64 once, and each output row is summed in a float64 row buffer that
+ * stays in L1, eight spikes per pass, then rounded into C once.
  */
 export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false): void {
   const { rows, rowPtr, idx } = ix;
-  if (B.length < ix.cols * N || C.length < rows * N) {
+  const KN = ix.cols * N;
+  if (B.length < KN || C.length < rows * N) {
     throw new ShapeError(`spikeGemm: expected B of ${ix.cols}×${N} and C of ${rows}×${N}, got ${B.length} and ${C.length} elements`);
   }
+  if (wideB.length < KN) wideB = new Float64Array(KN);
+  if (rowAcc.length < N) rowAcc = new Float64Array(N);
+  const W = wideB;
+  const acc = rowAcc;
+  for (let i = 0; i < KN; i++) W[i] = B[i];
   for (let r = 0; r < rows; r++) {
     const c0 = r * N;
-    if (!accumulate) C.fill(0, c0, c0 + N);
+    if (accumulate) for (let n = 0; n < N; n++) acc[n] = C[c0 + n];
+    else acc.fill(0, 0, N);
     let p = rowPtr[r];
     const end = rowPtr[r + 1];
-    for (; p + 3 < end; p += 4) {
+    for (; p + 7 < end; p += 8) {
       const o0 = idx[p] * N;
       const o1 = idx[p + 1] * N;
       const o2 = idx[p + 2] * N;
       const o3 = idx[p + 3] * N;
-      for (let n = 0; n < N; n++) C[c0 + n] += B[o0 + n] + B[o1 + n] + (B[o2 + n] + B[o3 + n]);
+      const o4 = idx[p + 4] * N;
+      const o5 = idx[p + 5] * N;
+      const o6 = idx[p + 6] * N;
+      const o7 = idx[p + 7] * N;
+      for (let n = 0; n < N; n++) acc[n] += W[o0 + n] + W[o1 + n] + (W[o2 + n] + W[o3 + n]) + (W[o4 + n] + W[o5 + n] + (W[o6 + n] + W[o7 + n]));
     }
     for (; p < end; p++) {
       const o = idx[p] * N;
-      for (let n = 0; n < N; n++) C[c0 + n] += B[o + n];
+      for (let n = 0; n < N; n++) acc[n] += W[o + n];
     }
+    for (let n = 0; n < N; n++) C[c0 + n] = acc[n];
   }
 }
