@@ -37,3 +37,5 @@ export * from './nn/index';
 export * from './optim/index';
 // Run report: SVG charts, self-contained HTML, 2-D PCA, terminal progress and tables.
 export * from './report/index';
+// Self-supervised learning: two-branch losses, view augmentations, spiking encoders, the trainer, probes.
+export * from './ssl/index';

@@ -28,5 +28,12 @@ describe('README', () => {
     expect(r.wGrad).toBe(6);
     expect(r.bGrad).toBe(2);
     expect(r.rows).toBe(4);
+    // Firing rates over T = 8 steps lie in [0, 1].
+    expect(r.rateMin).toBeGreaterThanOrEqual(0);
+    expect(r.rateMax).toBeLessThanOrEqual(1);
+    // NT-Xent with 2N = 32 views and τ = 0.5 lies in [0, log(31) + 2/τ] (cosines in [−1, 1]).
+    expect(r.sslLoss).toBeGreaterThan(0);
+    expect(r.sslLoss).toBeLessThan(Math.log(31) + 4);
+    expect(r.featureRows).toBe(16);
   });
 });

@@ -1,0 +1,10 @@
+export { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
+export type { BarlowTwinsOptions, NtXentOptions, VicregOptions } from './losses';
+export { randomShift, randomResizedCrop, randomAffine } from './augment';
+export type { ImageShape, ShiftOptions, ResizedCropOptions, AffineOptions } from './augment';
+export { SpikingMlp, SpikingConvNet, projector } from './models';
+export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions } from './models';
+export { SSLTrainer, sslLoss, representations, datasetFeatures } from './trainer';
+export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult } from './trainer';
+export { probe } from './evaluate';
+export type { FeatureSet, ProbeOptions, ProbeResult } from './evaluate';
