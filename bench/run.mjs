@@ -21,7 +21,7 @@ for (const name of names) {
     process.exit(2);
   }
   const outDir = join(root, '.bench-out');
-  await build({ entry: { [name]: join(here, `${name}.ts`) }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false, outExtension: () => ({ js: '.mjs' }) });
+  await build({ entry: { [name]: join(here, `${name}.ts`), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false, outExtension: () => ({ js: '.mjs' }) });
   const outfile = join(outDir, `${name}.mjs`);
   const mod = await import(pathToFileURL(outfile).href);
   if (typeof mod.main !== 'function') {

@@ -14,9 +14,12 @@ import { barlowTwinsLoss } from '../src/ssl/losses';
 import { SpikingMlp, projector } from '../src/ssl/models';
 import { Tensor } from '../src/tensor/tensor';
 import { loadMnist } from '../src/node/mnist';
+import { disableThreads, enableThreads, threadCount } from '../src/node/threads';
 import { table } from './lib/measure';
 
-export async function main() {
+/** One R1 measurement on `threads` threads. */
+async function measure(threads: number) {
+  enableThreads(threads);
   const B = Number(process.env.BENCH_BATCH ?? 256);
   const T = 8;
   const reps = Number(process.env.BENCH_REPS ?? 5);
@@ -63,8 +66,27 @@ export async function main() {
   noGrad(() => firingRate(encoder.forward(poisson(xs, { steps: T, rng }))));
   const featureSamplesPerSecond = 1000 / ((performance.now() - f0) / 1000);
 
-  console.log(table([{ ...Object.fromEntries(Object.entries(ms).map(([k, v]) => [`${k} ms`, v])), 'samples/s': samplesPerSecond }]));
-  console.log(`\nspike density (input, lif1, lif2) at init: ${density.map((d) => d.toFixed(3)).join(', ')}`);
-  console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; feature extraction ${featureSamplesPerSecond.toFixed(0)} samples/s (${(featureSamplesPerSecond / samplesPerSecond).toFixed(1)}× a training step per sample)`);
-  return { batch: B, steps: T, ms, samplesPerSecond, peakRssMiB: peakRss / 2 ** 20, featureSamplesPerSecond, density };
+  const threadsUsed = threadCount();
+  await disableThreads();
+  return { threads: threadsUsed, batch: B, steps: T, ms, samplesPerSecond, peakRssMiB: peakRss / 2 ** 20, featureSamplesPerSecond, density };
+}
+
+export async function main() {
+  const runs = [];
+  for (const threads of (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number)) runs.push(await measure(threads));
+  console.log(
+    table(
+      runs.map((r) => ({
+        threads: r.threads,
+        ...Object.fromEntries(Object.entries(r.ms).map(([k, v]) => [`${k} ms`, v])),
+        'samples/s': r.samplesPerSecond,
+        'features/s': r.featureSamplesPerSecond,
+        'peak RSS MiB': r.peakRssMiB,
+      })),
+    ),
+  );
+  console.log(`\nspike density (input, lif1, lif2) at init: ${runs[0].density.map((d) => d.toFixed(3)).join(', ')}`);
+  const last = runs[runs.length - 1];
+  console.log(`feature extraction is ${(last.featureSamplesPerSecond / last.samplesPerSecond).toFixed(1)}× a training step per sample (target ≥ 3×)`);
+  return runs;
 }

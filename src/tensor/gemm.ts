@@ -21,6 +21,7 @@
  * for edge tiles, which pass through the float32 scratch tile).
  */
 import { ShapeError } from '../errors';
+import { PARALLEL_MIN_WORK, rowParallel } from './parallel';
 
 /** Micro-tile rows and columns; the kernel body below is unrolled for exactly these values. */
 const MR = 8;
@@ -55,6 +56,21 @@ const microKernel = makeMicroKernel();
  * gemm(false, false, 2, 2, 2, Float32Array.of(1, 2, 3, 4), 0, 2, Float32Array.of(5, 6, 7, 8), 0, 2, c, 0, 2, false);
  */
 export function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, aOff: number, lda: number,
+  B: Float32Array, bOff: number, ldb: number,
+  C: Float32Array, cOff: number, ldc: number,
+  accumulate: boolean,
+): void {
+  checkArgs('gemm', transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+  if (M === 0 || N === 0) return;
+  const par = rowParallel();
+  if (par !== null && M > 1 && M * N * K >= PARALLEL_MIN_WORK && par.gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate)) return;
+  gemmOneThread(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate);
+}
+
+/** {@link gemm} on the calling thread only (what each thread of a parallel GEMM runs). */
+export function gemmOneThread(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: Float32Array, aOff: number, lda: number,
   B: Float32Array, bOff: number, ldb: number,

@@ -6,3 +6,5 @@ export * from './layout';
 export * from './matmul';
 export { gemm } from './gemm';
 export * from './conv';
+export { spikeIndex, transposeIndex, spikeDensity, spikeGemm } from './spikes';
+export type { SpikeIndex } from './spikes';

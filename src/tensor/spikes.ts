@@ -5,6 +5,7 @@
  * Results equal the dense GEMM up to float rounding (the summation order differs).
  */
 import { ShapeError } from '../errors';
+import { PARALLEL_MIN_WORK, rowParallel } from './parallel';
 
 /** The active positions of a binary matrix [rows, cols], row by row (CSR without values). */
 export interface SpikeIndex {
@@ -69,17 +70,28 @@ let rowAcc = new Float64Array(0);
  * stays in L1, eight spikes per pass, then rounded into C once.
  */
 export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false): void {
-  const { rows, rowPtr, idx } = ix;
-  const KN = ix.cols * N;
-  if (B.length < KN || C.length < rows * N) {
-    throw new ShapeError(`spikeGemm: expected B of ${ix.cols}×${N} and C of ${rows}×${N}, got ${B.length} and ${C.length} elements`);
+  checkSpikeGemm(ix, B, N, C);
+  const par = rowParallel();
+  if (par !== null && ix.rows > 1 && ix.idx.length * N >= PARALLEL_MIN_WORK && par.spikeGemm(ix, B, N, C, accumulate)) return;
+  spikeGemmRows(ix, B, N, C, accumulate, 0, ix.rows);
+}
+
+function checkSpikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array): void {
+  if (B.length < ix.cols * N || C.length < ix.rows * N) {
+    throw new ShapeError(`spikeGemm: expected B of ${ix.cols}×${N} and C of ${ix.rows}×${N}, got ${B.length} and ${C.length} elements`);
   }
+}
+
+/** {@link spikeGemm} for output rows [r0, r1) only (a thread's share). */
+export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
+  const { rowPtr, idx } = ix;
+  const KN = ix.cols * N;
   if (wideB.length < KN) wideB = new Float64Array(KN);
   if (rowAcc.length < N) rowAcc = new Float64Array(N);
   const W = wideB;
   const acc = rowAcc;
   for (let i = 0; i < KN; i++) W[i] = B[i];
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     const c0 = r * N;
     if (accumulate) for (let n = 0; n < N; n++) acc[n] = C[c0 + n];
     else acc.fill(0, 0, N);
