@@ -21,8 +21,8 @@ for (const name of names) {
     process.exit(2);
   }
   const outDir = join(root, '.bench-out');
-  await build({ entry: { [name]: join(here, `${name}.ts`), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false, outExtension: () => ({ js: '.mjs' }) });
-  const outfile = join(outDir, `${name}.mjs`);
+  await build({ entry: { [name]: join(here, `${name}.ts`), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false });
+  const outfile = join(outDir, `${name}.js`);
   const mod = await import(pathToFileURL(outfile).href);
   if (typeof mod.main !== 'function') {
     console.error(`bench: bench/${name}.ts must export an async main()`);
