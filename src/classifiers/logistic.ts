@@ -6,8 +6,9 @@
 import { OptionError } from '../errors';
 import { gemm } from '../tensor/gemm';
 import { Tensor } from '../tensor/tensor';
-import { LabelledModel, asTensor, labelsFromDecision } from './base';
-import { type Matrix, type MatrixInput, checkCols, checkTrainable, encodeLabels, integer, notFitted, positive, toMatrix } from './input';
+import { asTensor } from './base';
+import { type Matrix, type MatrixInput, integer, notFitted, positive } from './input';
+import { LinearClassifierBase } from './linear';
 import { minimizeLbfgs, type LbfgsStop } from './lbfgs';
 
 /** Options of {@link LogisticRegression}; the defaults are scikit-learn's. */
@@ -78,7 +79,7 @@ export interface LogisticFitInfo {
  * const p = model.predictProba(xTest); // Tensor [N, K], rows sum to 1
  * ```
  */
-export class LogisticRegression extends LabelledModel {
+export class LogisticRegression extends LinearClassifierBase {
   protected readonly name = 'LogisticRegression';
   readonly C: number;
   readonly maxIter: number;
@@ -86,9 +87,6 @@ export class LogisticRegression extends LabelledModel {
   readonly fitIntercept: boolean;
   private readonly onWarning: (message: string) => void;
   private readonly blockRows: number;
-  private w: Float32Array | null = null;
-  private b: Float32Array | null = null;
-  private nFeatures = 0;
   private info: LogisticFitInfo | null = null;
 
   constructor(options: LogisticRegressionOptions = {}) {
@@ -103,18 +101,6 @@ export class LogisticRegression extends LabelledModel {
     if (typeof this.onWarning !== 'function') throw new OptionError(`${op}: onWarning must be a function`);
   }
 
-  /** Weights [R, F] (R = K, or 1 for two classes), scikit-learn's `coef_`. */
-  get coef(): Tensor {
-    if (this.w === null) notFitted('LogisticRegression.coef');
-    return asTensor(this.w, this.w.length / this.nFeatures, this.nFeatures);
-  }
-
-  /** Intercepts [R], scikit-learn's `intercept_` (zeros when fitIntercept is false). */
-  get intercept(): Float32Array {
-    if (this.b === null) notFitted('LogisticRegression.intercept');
-    return this.b;
-  }
-
   /** Iterations, final gradient norm and convergence of the last fit. */
   get fitInfo(): LogisticFitInfo {
     if (this.info === null) notFitted('LogisticRegression.fitInfo');
@@ -122,20 +108,12 @@ export class LogisticRegression extends LabelledModel {
   }
 
   fit(X: MatrixInput, y: Int32Array): this {
-    const op = 'LogisticRegression.fit';
-    const m = toMatrix(X, op);
-    checkTrainable(m, op);
-    const { classes, index } = encodeLabels(y, m.rows, op, 2);
-    const K = classes.length;
-    const R = K === 2 ? 1 : K;
+    const { m, classes, index, R } = this.trainingSet(X, y);
     const F = m.cols;
     const objective = new LogisticObjective(m, index, R, this.C, this.fitIntercept, this.blockRows);
     const theta = new Float64Array(R * (F + 1));
     const r = minimizeLbfgs((x, g) => objective.evaluate(x, g), theta, { maxIter: this.maxIter, gtol: this.tol });
-    this.w = Float32Array.from(theta.subarray(0, R * F));
-    this.b = Float32Array.from(theta.subarray(R * F));
-    this.nFeatures = F;
-    this.fitted = classes;
+    this.setSolution(Float32Array.from(theta.subarray(0, R * F)), Float32Array.from(theta.subarray(R * F)), F, classes);
     const converged = r.stop === 'gtol' || r.stop === 'ftol';
     this.info = { nIter: r.nIter, nFunEvals: r.nFev, gradNorm: r.gradMaxAbs, loss: r.f, converged, stop: r.stop };
     if (!converged) {
@@ -149,19 +127,6 @@ export class LogisticRegression extends LabelledModel {
       );
     }
     return this;
-  }
-
-  /** Raw scores X·Wᵀ + b: [N, K], or [N, 1] for two classes (positive = classes[1]). */
-  decisionFunction(X: MatrixInput): Tensor {
-    const op = 'LogisticRegression.decisionFunction';
-    if (this.w === null || this.b === null) notFitted(op);
-    const m = toMatrix(X, op);
-    checkCols(m, this.nFeatures, op);
-    const R = this.b.length;
-    const out = new Float32Array(m.rows * R);
-    if (m.rows > 0) gemm(false, true, m.rows, R, m.cols, m.data, 0, m.cols, this.w, 0, m.cols, out, 0, R, false);
-    for (let i = 0; i < m.rows; i++) for (let c = 0; c < R; c++) out[i * R + c] += this.b[c];
-    return asTensor(out, m.rows, R);
   }
 
   /** Class probabilities [N, K] (softmax, or sigmoid for two classes), columns in `classes` order. */
@@ -186,11 +151,6 @@ export class LogisticRegression extends LabelledModel {
       for (let c = 0; c < K; c++) out[i * K + c] = Math.exp(z[i * K + c] - mx) / s;
     }
     return asTensor(out, n, K);
-  }
-
-  predict(X: MatrixInput): Int32Array {
-    const dec = this.decisionFunction(X);
-    return labelsFromDecision(dec.data, dec.shape[0], this.classes);
   }
 }
 

@@ -4,9 +4,8 @@
  */
 import { OptionError } from '../errors';
 import { gemm } from '../tensor/gemm';
-import { Tensor } from '../tensor/tensor';
-import { LabelledModel, asTensor, labelsFromDecision } from './base';
-import { type MatrixInput, checkCols, checkTrainable, encodeLabels, integer, notFitted, positive, toMatrix } from './input';
+import { type MatrixInput, integer, positive } from './input';
+import { LinearClassifierBase } from './linear';
 
 /** Options of {@link RidgeClassifier}; the defaults are scikit-learn's. */
 export interface RidgeClassifierOptions {
@@ -36,14 +35,11 @@ export interface RidgeClassifierOptions {
  * ridge.score(xTest, yTest);
  * ```
  */
-export class RidgeClassifier extends LabelledModel {
+export class RidgeClassifier extends LinearClassifierBase {
   protected readonly name = 'RidgeClassifier';
   readonly alpha: number;
   readonly fitIntercept: boolean;
   private readonly blockRows: number;
-  private w: Float32Array | null = null;
-  private b: Float32Array | null = null;
-  private nFeatures = 0;
 
   constructor(options: RidgeClassifierOptions = {}) {
     super();
@@ -52,25 +48,9 @@ export class RidgeClassifier extends LabelledModel {
     this.blockRows = integer(options.blockRows ?? 2048, 'blockRows', 'RidgeClassifier', 1);
   }
 
-  /** Weights [R, F] (R = 1 for two classes, else K), scikit-learn's `coef_`. */
-  get coef(): Tensor {
-    if (this.w === null) notFitted('RidgeClassifier.coef');
-    return asTensor(this.w, this.w.length / this.nFeatures, this.nFeatures);
-  }
-
-  /** Intercepts [R] (`intercept_`). */
-  get intercept(): Float32Array {
-    if (this.b === null) notFitted('RidgeClassifier.intercept');
-    return this.b;
-  }
-
   fit(X: MatrixInput, y: Int32Array): this {
     const op = 'RidgeClassifier.fit';
-    const m = toMatrix(X, op);
-    checkTrainable(m, op);
-    const { classes, index } = encodeLabels(y, m.rows, op, 2);
-    const K = classes.length;
-    const R = K === 2 ? 1 : K;
+    const { m, classes, index, R } = this.trainingSet(X, y);
     const { rows: N, cols: F, data } = m;
     const target = (i: number, c: number): number => (R === 1 ? (index[i] === 1 ? 1 : -1) : index[i] === c ? 1 : -1);
 
@@ -130,35 +110,9 @@ export class RidgeClassifier extends LabelledModel {
       }
       b[c] = this.fitIntercept ? s : 0;
     }
-    this.w = w;
-    this.b = b;
-    this.nFeatures = F;
-    this.fitted = classes;
+    this.setSolution(w, b, F, classes);
     return this;
   }
-
-  /** X·Wᵀ + b: [N, R] (R = 1 for two classes: > 0 means classes[1]). */
-  decisionFunction(X: MatrixInput): Tensor {
-    const op = 'RidgeClassifier.decisionFunction';
-    if (this.w === null || this.b === null) notFitted(op);
-    const m = toMatrix(X, op);
-    checkCols(m, this.nFeatures, op);
-    return linearDecision(m.data, m.rows, m.cols, this.w, this.b);
-  }
-
-  predict(X: MatrixInput): Int32Array {
-    const dec = this.decisionFunction(X);
-    return labelsFromDecision(dec.data, dec.shape[0], this.classes);
-  }
-}
-
-/** X·Wᵀ + b with W [R, F] by GEMM, as a Tensor [N, R]. */
-export function linearDecision(x: Float32Array, n: number, f: number, w: Float32Array, b: Float32Array): Tensor {
-  const R = b.length;
-  const out = new Float32Array(n * R);
-  if (n > 0) gemm(false, true, n, R, f, x, 0, f, w, 0, f, out, 0, R, false);
-  for (let i = 0; i < n; i++) for (let c = 0; c < R; c++) out[i * R + c] += b[c];
-  return asTensor(out, n, R);
 }
 
 /**

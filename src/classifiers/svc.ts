@@ -5,10 +5,8 @@
  */
 import { OptionError } from '../errors';
 import { Rng } from '../rng';
-import { Tensor } from '../tensor/tensor';
-import { LabelledModel, asTensor, labelsFromDecision } from './base';
-import { type MatrixInput, checkCols, checkTrainable, encodeLabels, integer, notFitted, positive, toMatrix } from './input';
-import { linearDecision } from './ridge';
+import { type MatrixInput, integer, notFitted, positive } from './input';
+import { LinearClassifierBase } from './linear';
 
 /** Options of {@link LinearSVC}; the defaults are scikit-learn's. */
 export interface LinearSVCOptions {
@@ -53,7 +51,7 @@ export interface LinearSVCOptions {
  * svm.score(xTest, yTest);
  * ```
  */
-export class LinearSVC extends LabelledModel {
+export class LinearSVC extends LinearClassifierBase {
   protected readonly name = 'LinearSVC';
   readonly C: number;
   readonly tol: number;
@@ -62,9 +60,6 @@ export class LinearSVC extends LabelledModel {
   readonly interceptScaling: number;
   readonly seed: number;
   private readonly onWarning: (message: string) => void;
-  private w: Float32Array | null = null;
-  private b: Float32Array | null = null;
-  private nFeatures = 0;
   private iters = 0;
 
   constructor(options: LinearSVCOptions = {}) {
@@ -80,31 +75,14 @@ export class LinearSVC extends LabelledModel {
     this.onWarning = options.onWarning ?? ((m) => console.warn(m));
   }
 
-  /** Weights [R, F] (R = 1 for two classes, else K), scikit-learn's `coef_`. */
-  get coef(): Tensor {
-    if (this.w === null) notFitted('LinearSVC.coef');
-    return asTensor(this.w, this.w.length / this.nFeatures, this.nFeatures);
-  }
-
-  /** Intercepts [R] = interceptScaling · w_b (`intercept_`; zeros without fitIntercept). */
-  get intercept(): Float32Array {
-    if (this.b === null) notFitted('LinearSVC.intercept');
-    return this.b;
-  }
-
   /** Passes over the data of the binary problem that needed the most (scikit-learn's `n_iter_`). */
   get nIter(): number {
-    if (this.w === null) notFitted('LinearSVC.nIter');
+    if (this.fitted === null) notFitted('LinearSVC.nIter');
     return this.iters;
   }
 
   fit(X: MatrixInput, y: Int32Array): this {
-    const op = 'LinearSVC.fit';
-    const m = toMatrix(X, op);
-    checkTrainable(m, op);
-    const { classes, index } = encodeLabels(y, m.rows, op, 2);
-    const K = classes.length;
-    const R = K === 2 ? 1 : K;
+    const { m, classes, index, R } = this.trainingSet(X, y);
     const F = m.cols;
     const rng = new Rng(this.seed);
     const w = new Float32Array(R * F);
@@ -121,31 +99,14 @@ export class LinearSVC extends LabelledModel {
       maxIters = Math.max(maxIters, iters);
       if (iters >= this.maxIter) unconverged++;
     }
-    this.w = w;
-    this.b = b;
-    this.nFeatures = F;
+    this.setSolution(w, b, F, classes);
     this.iters = maxIters;
-    this.fitted = classes;
     if (unconverged > 0) {
       this.onWarning(
         `ConvergenceWarning: LinearSVC (liblinear dual coordinate descent) failed to converge for ${unconverged} of ${R} binary problem${R === 1 ? '' : 's'} within maxIter = ${this.maxIter} passes; increase maxIter or scale the data (e.g. with StandardScaler).`,
       );
     }
     return this;
-  }
-
-  /** X·Wᵀ + b: [N, R] (R = 1 for two classes: > 0 means classes[1]). */
-  decisionFunction(X: MatrixInput): Tensor {
-    const op = 'LinearSVC.decisionFunction';
-    if (this.w === null || this.b === null) notFitted(op);
-    const m = toMatrix(X, op);
-    checkCols(m, this.nFeatures, op);
-    return linearDecision(m.data, m.rows, m.cols, this.w, this.b);
-  }
-
-  predict(X: MatrixInput): Int32Array {
-    const dec = this.decisionFunction(X);
-    return labelsFromDecision(dec.data, dec.shape[0], this.classes);
   }
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LinearSVC, NearestCentroid, OptionError, RidgeClassifier, Rng, ShapeError, StandardScaler, Tensor } from '../../src/index';
+import { LinearSVC, LogisticRegression, NearestCentroid, OptionError, RidgeClassifier, Rng, ShapeError, StandardScaler, Tensor } from '../../src/index';
+import { sklearnData } from './sklearn-data';
 
 function randomProblem(seed: number, n: number, f: number, k: number) {
   const rng = new Rng(seed);
@@ -8,21 +9,6 @@ function randomProblem(seed: number, n: number, f: number, k: number) {
   const y = Int32Array.from({ length: n }, (_, i) => (i < k ? i * 3 : 3 * rng.int(0, k)));
   return { x, y };
 }
-
-/** The data of the scikit-learn comparisons (formula shared with the Python in the comments). */
-function sklearnData(n: number, f: number, k: number) {
-  const x = new Float32Array(n * f);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = ((i * 5) % k) * 2 + 1;
-    for (let j = 0; j < f; j++) x[i * f + j] = ((i * 37 + j * 11) % 23) / 23 + (j === ((y[i] - 1) / 2) % f ? 0.8 : 0);
-  }
-  return { X: { data: x, shape: [n, f] }, y };
-}
-// Python (scikit-learn 1.2.1, Debian /usr/bin/python3) for sklearnData(n, f, k):
-//   i = np.arange(n)[:, None]; j = np.arange(f)[None, :]
-//   y = (np.arange(n) * 5 % k).astype(np.int32) * 2 + 1
-//   X = (((i * 37 + j * 11) % 23) / 23.0 + np.where(j == (y[:, None] - 1) // 2 % f, 0.8, 0.0)).astype(np.float32)
 
 /** ±1 one-vs-all targets: one column (positive = second class) for two classes, else one per class. */
 function targets(y: Int32Array, classes: number[]): number[][] {
@@ -158,6 +144,71 @@ describe('LinearSVC', () => {
     expect(m.nIter).toBe(1);
     expect(warnings[0]).toMatch(/ConvergenceWarning.*maxIter = 1/);
     expect(() => new LinearSVC().fit({ data: x, shape: [6, 2] }, new Int32Array(6))).toThrow(/at least 2 classes/);
+  });
+});
+
+describe('LogisticRegression, LinearSVC and RidgeClassifier (shared linear base)', () => {
+  const makers = [
+    ['LogisticRegression', () => new LogisticRegression({ onWarning: () => {} })],
+    ['LinearSVC', () => new LinearSVC({ onWarning: () => {} })],
+    ['RidgeClassifier', () => new RidgeClassifier()],
+  ] as const;
+
+  it('decisionFunction is X·coefᵀ + intercept and predict its argmax (two classes: classes[1] where > 0)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 2, max: 20 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 0, max: 6 }),
+        (which, seed, n, f, k, nq) => {
+          const { x, y } = randomProblem(seed, n, f, k);
+          const model = makers[which][1]().fit({ data: x, shape: [n, f] }, y);
+          const classes = Array.from(model.classes);
+          const R = classes.length === 2 ? 1 : classes.length;
+          const W = model.coef;
+          const b = model.intercept;
+          expect(W.shape).toEqual([R, f]);
+          expect(b.length).toBe(R);
+          const q = new Rng(seed + 1);
+          const xq = Float32Array.from({ length: nq * f }, () => q.uniformRange(-2, 2));
+          const dec = model.decisionFunction({ data: xq, shape: [nq, f] });
+          expect(dec.shape).toEqual([nq, R]);
+          const pred = model.predict({ data: xq, shape: [nq, f] });
+          expect(pred.length).toBe(nq);
+          for (let i = 0; i < nq; i++) {
+            let best = 0;
+            for (let c = 0; c < R; c++) {
+              let s = b[c];
+              for (let j = 0; j < f; j++) s += xq[i * f + j] * W.data[c * f + j];
+              expect(dec.data[i * R + c]).toBeCloseTo(s, 4);
+              if (dec.data[i * R + c] > dec.data[i * R + best]) best = c;
+            }
+            expect(pred[i]).toBe(R === 1 ? classes[dec.data[i] > 0 ? 1 : 0] : classes[best]);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('names the concrete class when not fitted or given the wrong number of features', () => {
+    const X = { data: Float32Array.of(0, 0, 1, 1, 3, 0), shape: [3, 2] };
+    const y = Int32Array.of(0, 1, 1);
+    for (const [name, make] of makers) {
+      const m = make();
+      expect(() => m.coef).toThrow(new RegExp(`^${name}\\.coef: the model is not fitted`));
+      expect(() => m.intercept).toThrow(new RegExp(`^${name}\\.intercept: the model is not fitted`));
+      expect(() => m.decisionFunction(X)).toThrow(new RegExp(`^${name}\\.decisionFunction: the model is not fitted`));
+      expect(() => m.predict(X)).toThrow(ShapeError);
+      expect(() => m.classes).toThrow(new RegExp(`^${name}\\.classes: the model is not fitted`));
+      expect(() => m.fit({ data: new Float32Array(0), shape: [0, 2] }, new Int32Array(0))).toThrow(new RegExp(`^${name}\\.fit: expected at least one sample`));
+      m.fit(X, y);
+      expect(() => m.predict({ data: new Float32Array(3), shape: [1, 3] })).toThrow(new RegExp(`^${name}\\.decisionFunction: the model was fitted on 2 features, X has 3`));
+    }
+    expect(() => new LinearSVC().nIter).toThrow(/^LinearSVC\.nIter: the model is not fitted/);
   });
 });
 

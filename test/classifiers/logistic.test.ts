@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LogisticRegression, OptionError, Rng, ShapeError, minimizeLbfgs } from '../../src/index';
 import { LogisticObjective } from '../../src/classifiers/logistic';
+import { sklearnData } from './sklearn-data';
 
 /**
  * scikit-learn's objective written out in double: Σ_i [log Σ_c e^{z_ic} − z_{i,y_i}] + ½‖W‖²/C
@@ -29,17 +30,6 @@ function randomProblem(seed: number, n: number, f: number, k: number) {
   const x = Float32Array.from({ length: n * f }, () => rng.uniformRange(-1, 1));
   const y = Int32Array.from({ length: n }, (_, i) => (i < k ? i : rng.int(0, k)));
   return { x, y };
-}
-
-/** The ±1 data of the scikit-learn comparison (formula shared with the Python below). */
-function sklearnData(n: number, f: number, k: number) {
-  const x = new Float32Array(n * f);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = ((i * 5) % k) * 2 + 1;
-    for (let j = 0; j < f; j++) x[i * f + j] = ((i * 37 + j * 11) % 23) / 23 + (j === ((y[i] - 1) / 2) % f ? 0.8 : 0);
-  }
-  return { X: { data: x, shape: [n, f] }, y };
 }
 
 describe('minimizeLbfgs', () => {
