@@ -31,7 +31,8 @@ abstract class BatchNormBase extends Module {
   /** A one-element tensor (float32, exact up to 2^24 batches); PyTorch's is int64. */
   readonly numBatchesTracked: Tensor;
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Weight of each new batch in the running statistics; null: their cumulative average. May be changed. */
+  momentum: number | null;
 
   constructor(
     readonly numFeatures: number,
@@ -54,6 +55,13 @@ abstract class BatchNormBase extends Module {
 
   /** The axis holding the channels of `x`, after checking its shape. */
   protected abstract channelAxis(x: Tensor): number;
+
+  /** Running mean 0, running variance 1, no batches tracked (PyTorch's `reset_running_stats`). */
+  resetRunningStats(): void {
+    this.runningMean.data.fill(0);
+    this.runningVar.data.fill(1);
+    this.numBatchesTracked.data[0] = 0;
+  }
 
   forward(x: Tensor): Tensor {
     const axis = this.channelAxis(x);

@@ -19,7 +19,7 @@ import { Rng } from '../rng';
 import { randomAffine, randomResizedCrop, randomShift } from '../ssl/augment';
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
 import { type SpikingEncoder, SpikingConvNet, SpikingMlp, projector } from '../ssl/models';
-import { type Augmentation, SSLTrainer, datasetFeatures } from '../ssl/trainer';
+import { type Augmentation, SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
 import type { Sequential } from '../nn/layers';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
@@ -172,6 +172,8 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   if (config.baselines) {
     t0 = performance.now();
     const random = buildModel(config, new Rng(config.seed)).encoder;
+    // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
+    calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: new Rng(config.seed + 5) });
     rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, config.steps, config.seed + 1), featureSet(random, test, config.steps, config.seed + 2), { onWarning: warn }) });
     rows.push({ model: 'raw pixels', result: probe(pixels(probeTrain), pixels(test), { onWarning: warn }) });
     timings.baselines = (performance.now() - t0) / 1000;
