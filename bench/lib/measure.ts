@@ -21,6 +21,8 @@ export function medianMs(fn: () => void, reps: number, warmup = 1): number {
 
 /** Bytes of ArrayBuffer memory (typed arrays) currently allocated, after a full GC. */
 export function arrayBytes(): number {
+  // Two passes: typed-array backing stores are external memory, released a collection late.
+  gc();
   gc();
   return process.memoryUsage().arrayBuffers;
 }
