@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { backward } from '../../src/autograd/engine';
+import { poisson } from '../../src/encoding';
+import { firingRate } from '../../src/neurons/functional';
+import { Rng } from '../../src/rng';
+import { SpikingConvNet, SpikingMlp, projector } from '../../src/ssl/models';
+import { Tensor } from '../../src/tensor/tensor';
+import { sum } from '../../src/autograd/functional';
+
+const images = (b: number, seed: number) => {
+  const rng = new Rng(seed);
+  return new Tensor(Float32Array.from({ length: b * 784 }, () => rng.uniform()), [b, 784]);
+};
+
+describe('encoders and projector', () => {
+  it('SpikingMlp: R1 shapes and PyTorch-style names; every layer emits binary spikes', () => {
+    const enc = new SpikingMlp({ rng: new Rng(0) });
+    expect(enc.features).toBe(512);
+    expect(enc.namedParameters().map(([n, p]) => `${n} ${p.shape.join('x')}`)).toEqual(['fc1.weight 512x784', 'fc1.bias 512', 'fc2.weight 512x512', 'fc2.bias 512']);
+    const layers = enc.forwardLayers(poisson(images(3, 1), { steps: 4, rng: new Rng(2) }));
+    expect(layers.map((l) => l.shape)).toEqual([[4, 3, 512], [4, 3, 512]]);
+    for (const l of layers) expect(l.data.every((v) => v === 0 || v === 1)).toBe(true);
+  });
+
+  it('SpikingConvNet: [T, B, 784] → [T, B, features], and gradients reach every parameter', () => {
+    const enc = new SpikingConvNet({ channels: [4, 8], features: 16, rng: new Rng(0) });
+    const head = projector(16, 8, { rng: new Rng(1) });
+    const layers = enc.forwardLayers(poisson(images(2, 3), { steps: 2, rng: new Rng(4) }));
+    expect(layers.map((l) => l.shape)).toEqual([[2, 2, 4, 14, 14], [2, 2, 8, 7, 7], [2, 2, 16]]);
+    backward(sum(head.forward(firingRate(layers[2]))));
+    for (const [name, p] of [...enc.namedParameters(), ...head.namedParameters()]) {
+      expect(p.grad, name).not.toBeNull();
+      expect(p.grad!.shape, name).toEqual(p.shape);
+    }
+    expect(enc.namedParameters().map(([n]) => n).slice(0, 4)).toEqual(['conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias']);
+  });
+});
