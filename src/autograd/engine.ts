@@ -129,7 +129,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     seed = gradient;
   }
   if (!root.gradFn) {
-    accumulateLeaf(root, seed, false);
+    accumulateLeaf(root, seed);
     return;
   }
   const retain = options.retainGraph ?? false;
@@ -160,7 +160,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       }
       if (anomalyMode && firstNaN(g) >= 0) throw new GradError(`anomaly: the backward of ${node.name} produced NaN for input ${i}`);
       if (!x.gradFn) {
-        accumulateLeaf(x, g, false);
+        accumulateLeaf(x, g);
         continue;
       }
       const prev = grads.get(x);
@@ -171,8 +171,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   }
 }
 
-function accumulateLeaf(x: Tensor, g: Tensor, owned: boolean): void {
-  if (x.grad === null) x.grad = owned ? g : new Tensor(g.data.slice(), g.shape);
+/** Adds g into a leaf's .grad; the first gradient is copied, since rules may return shared tensors. */
+function accumulateLeaf(x: Tensor, g: Tensor): void {
+  if (x.grad === null) x.grad = new Tensor(g.data.slice(), g.shape);
   else addInPlace(x.grad, g);
 }
 
