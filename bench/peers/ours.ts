@@ -1,0 +1,88 @@
+/**
+ * spikessl's side of the peer comparison: the reference step R1 exactly as bench/train-step.ts
+ * runs it, driven over stdin/stdout by bench/peers/run.mjs (the protocol is below; r1_torch.py
+ * and tfjs.mjs speak the same). Bundled with src/node/worker.ts into bench/peers/.build/ by run.mjs, so it
+ * runs the library from source with no transpiler in the loop.
+ *
+ * Args: --threads N --batch B --weight-scale s. Protocol: prints one JSON line {"ready": …} after loading; then
+ * each stdin line {"steps": n} runs n steps and answers {"ms": [per-step times]}; {"quit": true}
+ * or end of input stops.
+ */
+import { createInterface } from 'node:readline';
+import { Adam, Rng, SpikingMlp, Tensor, backward, barlowTwinsLoss, disableThreads, enableThreads, firingRate, poisson, projector, threadCount } from '../../src/node';
+import { readFileSync } from 'node:fs';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/**
+ * The first `n` MNIST training images as float32 byte / 255, row-major [n, 784], from the IDX
+ * file named by $MNIST_IMAGES (set by run.mjs). Every engine reads the same bytes the same way.
+ */
+function readMnistImages(n: number): Float32Array {
+  const path = process.env.MNIST_IMAGES;
+  if (!path) throw new Error('ours: set MNIST_IMAGES to the train-images-idx3-ubyte file');
+  const buf = readFileSync(path);
+  if (buf.readUInt32BE(0) !== 0x803 || buf.readUInt32BE(8) !== 28 || buf.readUInt32BE(12) !== 28) throw new Error(`${path}: not an IDX [N, 28, 28] uint8 file`);
+  if (n > buf.readUInt32BE(4)) throw new Error(`${path}: asked for ${n} images, the file has ${buf.readUInt32BE(4)}`);
+  const out = new Float32Array(n * 784);
+  for (let i = 0; i < out.length; i++) out[i] = buf[16 + i] / 255;
+  return out;
+}
+
+export async function main(): Promise<void> {
+  const threads = arg('threads', 1);
+  const B = arg('batch', 256);
+  const T = 8;
+  const batches = arg('batches', 8);
+  const images = readMnistImages(B * batches);
+  enableThreads(threads);
+  const rng = new Rng(0);
+  const encoder = new SpikingMlp({ rng });
+  const head = projector(512, 512, { rng });
+  // --weight-scale s multiplies the encoder's Linear weights at init (every engine does the
+  // same), to time the step at the spike densities of a trained network instead of init's.
+  const scale = arg('weight-scale', 1);
+  for (const [name, p] of encoder.namedParameters()) if (name.endsWith('weight')) for (let i = 0; i < p.data.length; i++) p.data[i] *= scale;
+  const opt = new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 });
+  let k = 0;
+  let density: number[] = [];
+
+  /** One R1 step on the next batch; returns its wall time in ms (data slicing excluded). */
+  function step(): number {
+    const b = k++ % batches;
+    const x = new Tensor(images.subarray(b * B * 784, (b + 1) * B * 784), [B, 784]);
+    const t0 = performance.now();
+    const v1 = poisson(x, { steps: T, rng });
+    const v2 = poisson(x, { steps: T, rng });
+    const l1 = encoder.forwardLayers(v1);
+    const l2 = encoder.forwardLayers(v2);
+    const loss = barlowTwinsLoss(head.forward(firingRate(l1[1])), head.forward(firingRate(l2[1])));
+    opt.zeroGrad();
+    backward(loss);
+    opt.step();
+    const ms = performance.now() - t0;
+    if (!Number.isFinite(loss.data[0])) throw new Error(`ours: loss is ${loss.data[0]}`);
+    density = [v1, ...l1].map((s) => s.data.reduce((a, c) => a + c, 0) / s.size);
+    return ms;
+  }
+
+  const send = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+  send({ ready: true, engine: 'spikessl', threads: threadCount(), batch: B, node: process.version });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (!line.trim()) continue;
+    const cmd = JSON.parse(line) as { steps?: number; quit?: boolean };
+    if (cmd.quit) break;
+    const ms: number[] = [];
+    for (let i = 0; i < (cmd.steps ?? 1); i++) ms.push(step());
+    send({ ms, density, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
+  }
+  await disableThreads();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
