@@ -1,0 +1,206 @@
+/**
+ * What the page and its worker share: building a model from a safetensors file written by
+ * `spikessl train`, reading the bundled IDX digit files, and turning a drawing into an
+ * MNIST-like 28×28 image. Everything here is plain spikessl (the browser-safe entry).
+ */
+import {
+  DataFormatError,
+  type Dataset,
+  Module,
+  type Rng,
+  type Sequential,
+  type SpikingEncoder,
+  SpikingConvNet,
+  SpikingMlp,
+  type Tensor,
+  decodeSafetensors,
+  encodeSafetensors,
+  makeDataset,
+  parseIdx,
+  projector,
+} from 'spikessl';
+
+/** The part of `spikessl train`'s TrainConfig that fixes the architecture and the encoding. */
+export interface ModelConfig {
+  encoder: 'mlp' | 'conv';
+  hidden: number;
+  projDim: number;
+  bn: boolean;
+  /** Time steps T of the Poisson encoding the model was trained with. */
+  steps: number;
+  loss: string;
+}
+
+/** Encoder and projector as one module, so the state dict names them `encoder.*` and `projector.*` as `spikessl train` does. */
+class SslNet extends Module {
+  constructor(
+    readonly encoder: SpikingEncoder,
+    readonly projector: Sequential,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.encoder.forward(x);
+  }
+}
+
+/** A model ready to run: its config, the spiking encoder, the projector, and the module holding both. */
+export interface DemoModel {
+  config: ModelConfig;
+  encoder: SpikingEncoder;
+  projector: Sequential;
+  net: Module;
+}
+
+/** Builds the model a config describes with weights drawn from `rng` (what `buildModel` of spikessl/node does). */
+export function buildDemoModel(config: ModelConfig, rng: Rng): DemoModel {
+  const encoder: SpikingEncoder =
+    config.encoder === 'conv'
+      ? new SpikingConvNet({ features: config.hidden, batchNorm: config.bn, rng })
+      : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
+  const head = projector(encoder.features, config.projDim, { rng });
+  return { config, encoder, projector: head, net: new SslNet(encoder, head) };
+}
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+/**
+ * Reads a model file written by `spikessl train` (or by {@link saveDemoModel}): the
+ * architecture comes from the `config` metadata, the weights from the tensors. Throws a
+ * DataFormatError naming `source` when the file is not safetensors, has no usable config,
+ * or its tensors do not fit the architecture.
+ */
+export function loadDemoModel(bytes: Uint8Array, source: string, rng: Rng): DemoModel {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.config === undefined) {
+    throw new DataFormatError(`${source}: no 'config' metadata; expected a model.safetensors written by spikessl train`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(metadata.config) as Record<string, unknown>;
+  } catch {
+    throw new DataFormatError(`${source}: the 'config' metadata is not JSON`);
+  }
+  const encoder = raw.encoder;
+  if (encoder !== 'mlp' && encoder !== 'conv') throw new DataFormatError(`${source}: config.encoder must be 'mlp' or 'conv', got ${JSON.stringify(encoder)}`);
+  for (const k of ['hidden', 'projDim', 'steps'] as const) {
+    if (!positiveInt(raw[k])) throw new DataFormatError(`${source}: config.${k} must be a positive integer, got ${JSON.stringify(raw[k])}`);
+  }
+  const config: ModelConfig = {
+    encoder,
+    hidden: raw.hidden as number,
+    projDim: raw.projDim as number,
+    steps: raw.steps as number,
+    bn: raw.bn === true,
+    loss: typeof raw.loss === 'string' ? raw.loss : 'unknown',
+  };
+  const model = buildDemoModel(config, rng);
+  try {
+    model.net.loadStateDict(tensors);
+  } catch (e) {
+    throw new DataFormatError(`${source}: the weights do not fit the architecture of its config (${describeConfig(config)}): ${(e as Error).message}`);
+  }
+  model.net.eval();
+  return model;
+}
+
+/** The model as a safetensors file that {@link loadDemoModel} (and `spikessl eval`) reads back. */
+export function saveDemoModel(model: DemoModel): Uint8Array {
+  return encodeSafetensors(model.net.stateDict(), { format: 'pt', config: JSON.stringify(model.config) });
+}
+
+/** One line describing an architecture, e.g. "784-128-128 LIF MLP + BatchNorm, T = 4". */
+export function describeConfig(c: ModelConfig): string {
+  const body = c.encoder === 'mlp' ? `784-${c.hidden}-${c.hidden} LIF MLP` : `conv LIF encoder (${c.hidden} features)`;
+  return `${body}${c.bn ? ' + BatchNorm' : ''}, T = ${c.steps}`;
+}
+
+/** The raw bytes of an MNIST-format pair of IDX files. */
+export interface DigitFiles {
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+/** Parses an IDX pair of 28×28 u8 images and their labels into a Dataset with pixels in [0, 1]. */
+export function parseDigits(files: DigitFiles, source: string): Dataset {
+  const images = parseIdx(files.images, `${source} images`);
+  const labels = parseIdx(files.labels, `${source} labels`);
+  if (images.dtype !== 'u8' || images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28) {
+    throw new DataFormatError(`${source} images: expected u8 [N, 28, 28], got ${images.dtype} [${images.shape.join(', ')}]`);
+  }
+  if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+    throw new DataFormatError(`${source} labels: expected [${images.shape[0]}], got [${labels.shape.join(', ')}]`);
+  }
+  const px = images.data as Uint8Array;
+  const x = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i++) x[i] = px[i] / 255;
+  return makeDataset(x, Int32Array.from(labels.data as ArrayLike<number>), [28, 28]);
+}
+
+/**
+ * Turns a drawing (ink intensities in [0, 1], row-major width × height) into a 28×28 image
+ * the way MNIST was made: the ink's bounding box is scaled to fit a 20×20 box (aspect kept,
+ * each output pixel the mean of the source pixels it covers), then placed so that its centre
+ * of mass sits at pixel (14, 14). Returns null when there is no ink (an empty canvas).
+ */
+export function centerDigit(ink: Float32Array, width: number, height: number, threshold = 0.05): Float32Array | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (ink[y * width + x] > threshold) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  if (x1 < 0) return null;
+  const bw = x1 - x0 + 1;
+  const bh = y1 - y0 + 1;
+  const s = 20 / Math.max(bw, bh);
+  const w = Math.max(1, Math.round(bw * s));
+  const h = Math.max(1, Math.round(bh * s));
+  // Box filter: output pixel (u, v) averages the source rectangle that maps onto it (at least one pixel).
+  const small = new Float32Array(w * h);
+  for (let v = 0; v < h; v++) {
+    const ys0 = y0 + Math.floor(v / s);
+    const ys1 = Math.min(y1 + 1, Math.max(ys0 + 1, y0 + Math.floor((v + 1) / s)));
+    for (let u = 0; u < w; u++) {
+      const xs0 = x0 + Math.floor(u / s);
+      const xs1 = Math.min(x1 + 1, Math.max(xs0 + 1, x0 + Math.floor((u + 1) / s)));
+      let sum = 0;
+      for (let y = ys0; y < ys1; y++) for (let x = xs0; x < xs1; x++) sum += ink[y * width + x];
+      small[v * w + u] = Math.min(1, sum / ((ys1 - ys0) * (xs1 - xs0)));
+    }
+  }
+  let m = 0;
+  let mx = 0;
+  let my = 0;
+  for (let v = 0; v < h; v++) {
+    for (let u = 0; u < w; u++) {
+      const p = small[v * w + u];
+      m += p;
+      mx += p * (u + 0.5);
+      my += p * (v + 0.5);
+    }
+  }
+  const ox = Math.round(14 - (m > 0 ? mx / m : w / 2));
+  const oy = Math.round(14 - (m > 0 ? my / m : h / 2));
+  const out = new Float32Array(784);
+  for (let v = 0; v < h; v++) {
+    const ty = v + oy;
+    if (ty < 0 || ty >= 28) continue;
+    for (let u = 0; u < w; u++) {
+      const tx = u + ox;
+      if (tx >= 0 && tx < 28) out[ty * 28 + tx] = small[v * w + u];
+    }
+  }
+  return out;
+}
