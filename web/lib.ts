@@ -6,18 +6,15 @@
 import {
   DataFormatError,
   type Dataset,
-  Module,
+  type Module,
   type Rng,
   type Sequential,
   type SpikingEncoder,
-  SpikingConvNet,
-  SpikingMlp,
-  type Tensor,
+  buildModel,
   decodeSafetensors,
   encodeSafetensors,
   makeDataset,
   parseIdx,
-  projector,
 } from 'spikessl';
 
 /** The part of `spikessl train`'s TrainConfig that fixes the architecture and the encoding. */
@@ -31,20 +28,6 @@ export interface ModelConfig {
   loss: string;
 }
 
-/** Encoder and projector as one module, so the state dict names them `encoder.*` and `projector.*` as `spikessl train` does. */
-class SslNet extends Module {
-  constructor(
-    readonly encoder: SpikingEncoder,
-    readonly projector: Sequential,
-  ) {
-    super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.encoder.forward(x);
-  }
-}
-
 /** A model ready to run: its config, the spiking encoder, the projector, and the module holding both. */
 export interface DemoModel {
   config: ModelConfig;
@@ -53,14 +36,10 @@ export interface DemoModel {
   net: Module;
 }
 
-/** Builds the model a config describes with weights drawn from `rng` (what `buildModel` of spikessl/node does). */
+/** Builds the model a config describes with weights drawn from `rng` (spikessl's `buildModel`). */
 export function buildDemoModel(config: ModelConfig, rng: Rng): DemoModel {
-  const encoder: SpikingEncoder =
-    config.encoder === 'conv'
-      ? new SpikingConvNet({ features: config.hidden, batchNorm: config.bn, rng })
-      : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
-  const head = projector(encoder.features, config.projDim, { rng });
-  return { config, encoder, projector: head, net: new SslNet(encoder, head) };
+  const model = buildModel(config, rng);
+  return { config, encoder: model.encoder, projector: model.projector, net: model };
 }
 
 function positiveInt(v: unknown): v is number {

@@ -10,7 +10,6 @@ import { noGrad } from '../autograd/engine';
 import { type Dataset, batchCount, subset } from '../data/dataset';
 import { poisson } from '../encoding/index';
 import { OptionError } from '../errors';
-import { Module } from '../nn/module';
 import { Adam } from '../optim/adam';
 import { CosineAnnealingLR } from '../optim/schedulers';
 import { formatDuration, formatProgress, formatTable } from '../report/progress';
@@ -19,10 +18,9 @@ import { pca2 } from '../report/pca';
 import { Rng } from '../rng';
 import { randomAffine, randomResizedCrop, randomShift } from '../ssl/augment';
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
-import { type SpikingEncoder, SpikingConvNet, SpikingMlp, projector } from '../ssl/models';
+import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { type Augmentation, SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
-import type { Sequential } from '../nn/layers';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from './fs';
 import { loadMnist } from './mnist';
@@ -51,29 +49,6 @@ export interface TrainConfig {
   dataDir: string | null;
   out: string;
   resume: boolean;
-}
-
-/** The encoder and projector as one module, so one state dict names them `encoder.*` and `projector.*`. */
-export class SSLModel extends Module {
-  constructor(
-    readonly encoder: SpikingEncoder,
-    readonly projector: Sequential,
-  ) {
-    super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.encoder.forward(x);
-  }
-}
-
-/** Builds the model a config describes, with weights drawn from `rng`. */
-export function buildModel(config: Pick<TrainConfig, 'encoder' | 'hidden' | 'projDim' | 'bn'>, rng: Rng): SSLModel {
-  const encoder: SpikingEncoder =
-    config.encoder === 'conv'
-      ? new SpikingConvNet({ features: config.hidden, batchNorm: config.bn, rng })
-      : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
-  return new SSLModel(encoder, projector(encoder.features, config.projDim, { rng }));
 }
 
 function augmentation(spec: string): Augmentation | undefined {

@@ -174,3 +174,37 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
 export function projector(features: number, dim = 512, options: { rng?: Rng } = {}): Sequential {
   return new Sequential(new Linear(features, dim, { rng: options.rng }), new BatchNorm1d(dim), new ReLU(), new Linear(dim, dim, { rng: options.rng }));
 }
+
+/** The architecture part of a `spikessl train` config. */
+export interface ModelConfig {
+  encoder: 'mlp' | 'conv';
+  /** Neurons per hidden layer (mlp) or representation size (conv). */
+  hidden: number;
+  /** Projector output size. */
+  projDim: number;
+  /** BatchNorm on each layer's input current. */
+  bn: boolean;
+}
+
+/** The encoder and projector as one module, so one state dict names them `encoder.*` and `projector.*`. */
+export class SSLModel extends Module {
+  constructor(
+    readonly encoder: SpikingEncoder,
+    readonly projector: Sequential,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.encoder.forward(x);
+  }
+}
+
+/** Builds the model a config describes, with weights drawn from `rng` (what `spikessl train` trains and saves). */
+export function buildModel(config: ModelConfig, rng: Rng): SSLModel {
+  const encoder: SpikingEncoder =
+    config.encoder === 'conv'
+      ? new SpikingConvNet({ features: config.hidden, batchNorm: config.bn, rng })
+      : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
+  return new SSLModel(encoder, projector(encoder.features, config.projDim, { rng }));
+}
