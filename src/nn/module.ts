@@ -127,25 +127,21 @@ export abstract class Module {
 
   /** This module's own parameters (not its children's), registered first, then fields. */
   private ownParameters(): Array<[string, Parameter]> {
-    const out: Array<[string, Parameter]> = [...this.registeredParams];
-    const seen = new Set<Tensor>(this.registeredParams.values());
-    for (const key of Object.keys(this)) {
-      const v = (this as Record<string, unknown>)[key];
-      if (v instanceof Parameter && !seen.has(v) && !this.registeredParams.has(key)) {
-        out.push([key, v]);
-        seen.add(v);
-      }
-    }
-    return out;
+    return this.registeredThenFields(this.registeredParams, (v): v is Parameter => v instanceof Parameter);
   }
 
   /** The direct submodules with their names. */
   namedChildren(): Array<[string, Module]> {
-    const out: Array<[string, Module]> = [...this.registeredModules];
-    const seen = new Set<Module>(this.registeredModules.values());
+    return this.registeredThenFields(this.registeredModules, (v): v is Module => v instanceof Module);
+  }
+
+  /** Entries of `registry`, then fields of the kind `is` accepts, each value and name once. */
+  private registeredThenFields<V>(registry: Map<string, V>, is: (v: unknown) => v is V): Array<[string, V]> {
+    const out: Array<[string, V]> = [...registry];
+    const seen = new Set<V>(registry.values());
     for (const key of Object.keys(this)) {
       const v = (this as Record<string, unknown>)[key];
-      if (v instanceof Module && !seen.has(v) && !this.registeredModules.has(key)) {
+      if (is(v) && !seen.has(v) && !registry.has(key)) {
         out.push([key, v]);
         seen.add(v);
       }
