@@ -1,14 +1,14 @@
 /**
  * Fused multi-step LIF (one autograd node) against the same recurrence composed from
  * primitive autograd ops, forward + backward, T = 8, [B = 256, 512] (the reference R1 layer).
- * Reports the median time of each and the memory the graph holds between forward and
- * backward. Run: node bench/run.mjs lif
+ * Reports the median time of each (measured in alternation, each run after a full GC, inputs
+ * built untimed) and the memory the graph holds between forward and backward. Run: node bench/run.mjs lif
  */
 import { Rng, Tensor, add, backward, concat, mul, reshape, slice, sub, tensor, zeros } from '../src/index';
 import { spike } from '../src/neurons/functional';
 import { lif } from '../src/neurons/lif';
 import { type Surrogate, atan } from '../src/neurons/surrogate';
-import { arrayBytes, medianMs, table } from './lib/measure';
+import { arrayBytes, interleavedMedianMs, table } from './lib/measure';
 
 const T = 8;
 const B = 256;
@@ -41,24 +41,34 @@ export async function main() {
   const fusedForward = (s: ReturnType<typeof setup>) => lif(s.x, { beta: s.beta, threshold: s.threshold, reset: 'subtract', surrogate }).spikes;
   const composedForward = (s: ReturnType<typeof setup>) => composed(s.x, s.beta, s.threshold, surrogate);
 
+  // Forward + backward of each, alternating for 15 rounds; inputs are built untimed.
+  const times = interleavedMedianMs(
+    {
+      fused: () => {
+        const s = setup();
+        return () => backward(fusedForward(s), g);
+      },
+      composed: () => {
+        const s = setup();
+        return () => backward(composedForward(s), g);
+      },
+    },
+    15,
+  );
   const rows: Array<Record<string, string | number>> = [];
   const result: Record<string, number> = {};
   for (const [name, fwd] of [
     ['fused', fusedForward],
     ['composed', composedForward],
   ] as const) {
-    const ms = medianMs(() => {
-      const s = setup();
-      backward(fwd(s), g);
-    }, 7, 2);
     // Memory the graph keeps alive between forward and backward (inputs excluded).
     const s = setup();
     const before = arrayBytes();
     const out = fwd(s);
     const held = arrayBytes() - before;
     backward(out, g);
-    rows.push({ kernel: name, 'fwd+bwd ms': ms, 'graph MiB': held / 2 ** 20 });
-    result[`${name}Ms`] = ms;
+    rows.push({ kernel: name, 'fwd+bwd ms': times[name], 'graph MiB': held / 2 ** 20 });
+    result[`${name}Ms`] = times[name];
     result[`${name}GraphMiB`] = held / 2 ** 20;
   }
   result.speedup = result.composedMs / result.fusedMs;

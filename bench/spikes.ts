@@ -2,7 +2,8 @@
  * Event-driven kernels on binary inputs against the dense GEMM, for a Linear layer's
  * forward (X·Wᵀ) and weight gradient (Gᵀ·X) at the reference shapes
  * [T·B = 2048, 784] → 512 and [2048, 512] → 512, at spike densities 0.05–0.40.
- * The event-driven times include building the spike index and the transposes they need.
+ * The event-driven times include building the spike index and the transposes they need, as
+ * `linear` runs them.
  * Run: node bench/run.mjs spikes
  */
 import { Rng } from '../src/rng';
@@ -22,18 +23,13 @@ export async function main() {
     const G = Float32Array.from({ length: M * N }, () => rng.uniformRange(-1, 1));
     const Y = new Float32Array(M * N);
     const dW = new Float32Array(N * K);
-    const Wt = new Float32Array(K * N);
     const dWt = new Float32Array(K * N);
     for (const density of [0.05, 0.13, 0.25, 0.4]) {
       const X = new Float32Array(M * K);
       for (let i = 0; i < X.length; i++) X[i] = rng.uniform() < density ? 1 : 0;
       const reps = 5;
       const denseFwd = medianMs(() => gemm(false, true, M, N, K, X, 0, K, W, 0, K, Y, 0, N, false), reps);
-      const eventFwd = medianMs(() => {
-        const ix = spikeIndex(X, M, K);
-        transposeInto(W, N, K, Wt);
-        spikeGemm(ix, Wt, N, Y);
-      }, reps);
+      const eventFwd = medianMs(() => spikeGemm(spikeIndex(X, M, K), W, N, Y, false, true), reps);
       const denseGrad = medianMs(() => gemm(true, false, N, K, M, G, 0, N, X, 0, K, dW, 0, K, false), reps);
       const eventGrad = medianMs(() => {
         const ixT = transposeIndex(spikeIndex(X, M, K));

@@ -19,6 +19,29 @@ export function medianMs(fn: () => void, reps: number, warmup = 1): number {
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Median wall times in ms of several cases measured in alternation (round by round, so a
+ * slow spell of the machine hits every case alike). Each round, a case's `prepare` builds
+ * fresh inputs untimed, then the function `prepare` returned is timed once. No forced GC:
+ * collections fall where they would in a training loop.
+ */
+export function interleavedMedianMs(cases: Record<string, () => () => void>, rounds: number, warmup = 2): Record<string, number> {
+  const times: Record<string, number[]> = {};
+  for (const name of Object.keys(cases)) times[name] = [];
+  for (let round = -warmup; round < rounds; round++) {
+    for (const [name, prepare] of Object.entries(cases)) {
+      const run = prepare();
+      const t0 = performance.now();
+      run();
+      const ms = performance.now() - t0;
+      if (round >= 0) times[name].push(ms);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [name, ts] of Object.entries(times)) out[name] = ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+  return out;
+}
+
 /** Bytes of ArrayBuffer memory (typed arrays) currently allocated, after a full GC. */
 export function arrayBytes(): number {
   // Two passes: typed-array backing stores are external memory, released a collection late.

@@ -8,8 +8,12 @@ import { addInPlace, add as addKernel } from '../tensor/elementwise';
 import { shapesEqual } from '../tensor/shape';
 import { type GradNode, Tensor } from '../tensor/tensor';
 
-/** Maps the gradient of an op's output to the gradients of its inputs (null: no gradient). */
-export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
+/**
+ * Maps the gradient of an op's output to the gradients of its inputs (null: no gradient).
+ * `retained` is false when this is the node's only backward (the graph is freed after it):
+ * the function may then reuse the buffers it saved in forward for its results.
+ */
+export type BackwardFn = (grad: Tensor, retained: boolean) => readonly (Tensor | null)[];
 
 /** The graph node behind a tensor produced by a differentiable op. */
 export class Node implements GradNode {
@@ -133,6 +137,11 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     return;
   }
   const retain = options.retainGraph ?? false;
+  // Buffers of every gradient handed around in this pass. A gradient a rule returns in a
+  // buffer not seen before (and only once in its list) is fresh: it can become a leaf's
+  // .grad, or be added into, without a copy. Pass-throughs and views of an incoming
+  // gradient (add, reshape, concat) share a seen buffer and are copied.
+  const seenBuffers = new Set<ArrayBufferLike>([seed.data.buffer]);
   const order = topoOrder(root);
   const grads = new Map<Tensor, { g: Tensor; owned: boolean }>();
   grads.set(root, { g: seed, owned: false });
@@ -145,12 +154,13 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     if (!node.backwardFn) {
       throw new GradError(`backward: the graph through ${node.name} was already freed; pass { retainGraph: true } to the first backward to run it twice`);
     }
-    const inGrads = node.backwardFn(entry.g);
+    const inGrads = node.backwardFn(entry.g, retain);
     const inputs = node.inputs;
     if (!retain) {
       node.backwardFn = null;
       node.inputs = [];
     }
+    const fresh = freshGradients(inGrads, seenBuffers);
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       const g = inGrads[i];
@@ -160,20 +170,37 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       }
       if (anomalyMode && firstNaN(g) >= 0) throw new GradError(`anomaly: the backward of ${node.name} produced NaN for input ${i}`);
       if (!x.gradFn) {
-        accumulateLeaf(x, g);
+        accumulateLeaf(x, g, fresh[i]);
         continue;
       }
       const prev = grads.get(x);
-      if (!prev) grads.set(x, { g, owned: false });
+      if (!prev) grads.set(x, { g, owned: fresh[i] });
       else if (prev.owned) addInPlace(prev.g, g);
       else grads.set(x, { g: addKernel(prev.g, g), owned: true });
     }
   }
 }
 
-/** Adds g into a leaf's .grad; the first gradient is copied, since rules may return shared tensors. */
-function accumulateLeaf(x: Tensor, g: Tensor): void {
-  if (x.grad === null) x.grad = new Tensor(g.data.slice(), g.shape);
+/**
+ * Which of a rule's gradients are fresh (their buffer seen nowhere else in this pass), and
+ * records all their buffers as seen.
+ */
+function freshGradients(inGrads: readonly (Tensor | null)[], seen: Set<ArrayBufferLike>): boolean[] {
+  const fresh = inGrads.map((g) => g !== null && g !== undefined && !seen.has(g.data.buffer));
+  for (let i = 0; i < inGrads.length; i++) {
+    const g = inGrads[i];
+    if (!g) continue;
+    for (let j = i + 1; j < inGrads.length; j++) {
+      if (inGrads[j]?.data.buffer === g.data.buffer) fresh[i] = fresh[j] = false;
+    }
+  }
+  for (const g of inGrads) if (g) seen.add(g.data.buffer);
+  return fresh;
+}
+
+/** Adds g into a leaf's .grad; a first gradient that may be shared is copied, a fresh one adopted. */
+function accumulateLeaf(x: Tensor, g: Tensor, fresh = false): void {
+  if (x.grad === null) x.grad = fresh ? new Tensor(g.data, g.shape) : new Tensor(g.data.slice(), g.shape);
   else addInPlace(x.grad, g);
 }
 

@@ -58,7 +58,8 @@ export function poisson(x: Tensor, options: PoissonOptions): Tensor {
   const out = new Float32Array(steps * n);
   for (let t = 0; t < steps; t++) {
     const base = t * n;
-    for (let i = 0; i < n; i++) if (rng.nextU32() < thresholds[i]) out[base + i] = 1;
+    // +(u < p) rather than a branch: for grey pixels the outcome is a coin flip.
+    for (let i = 0; i < n; i++) out[base + i] = +(rng.nextU32() < thresholds[i]);
   }
   return new Tensor(out, [steps, ...x.shape], { binary: true });
 }

@@ -23,7 +23,7 @@
  * summed over whatever the parameter is shared across.
  */
 import { OptionError, ShapeError, fmtShape } from '../errors';
-import { record } from '../autograd/engine';
+import { isGradEnabled, record } from '../autograd/engine';
 import { reshape as reshapeOp, slice as sliceOp } from '../autograd/functional';
 import { Tensor } from '../tensor/tensor';
 import type { Surrogate } from './surrogate';
@@ -100,7 +100,13 @@ export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, o
   const theta = p.threshold.data[0];
   const beta = p.beta.data;
   const alpha = alphaT ? alphaT.data : null;
-  const U = new Float32Array(T * N);
+  const inputs: Tensor[] = [x, p.beta, p.threshold];
+  if (alphaT) inputs.push(alphaT);
+  if (u0T) inputs.push(u0T);
+  if (i0T) inputs.push(i0T);
+  // Without a graph to keep them for, the membranes go to a scratch buffer reused across calls.
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const U = recording ? new Float32Array(T * N) : scratchMembranes(T * N);
   const S = new Float32Array(T * N);
   const I = alpha ? new Float32Array(T * N) : null;
   const u = u0T ? u0T.data.slice() : new Float32Array(N);
@@ -110,16 +116,14 @@ export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, o
 
   const returnMem = options.returnMem ?? false;
   const out = returnMem ? new Tensor(concatHalves(S, U), [2, ...x.shape]) : new Tensor(S, x.shape, { binary: true });
-  const inputs: Tensor[] = [x, p.beta, p.threshold];
-  if (alphaT) inputs.push(alphaT);
-  if (u0T) inputs.push(u0T);
-  if (i0T) inputs.push(i0T);
   const u0 = u0T ? u0T.data : new Float32Array(N);
   const i0 = i0T ? i0T.data : new Float32Array(N);
   const derivative = p.surrogate.derivative;
 
-  record(alphaT ? 'synaptic' : 'leaky', out, inputs, (g) => {
-    const dX = new Float32Array(T * N);
+  record(alphaT ? 'synaptic' : 'leaky', out, inputs, (g, retained) => {
+    // Step t reads U_t and U_{t−1} before writing ∂L/∂X_t, and later steps never read U_t
+    // again: so when the graph is freed after this backward, dX is written over U.
+    const dX = retained ? new Float32Array(T * N) : U;
     const dBeta = new Float64Array(FB);
     const dAlpha = new Float64Array(FA);
     const carry = new Float32Array(N);
@@ -145,6 +149,13 @@ export function lif(x: Tensor, p: LifParameters, init: Partial<LifState> = {}, o
   const spikesT = reshapeOp(spikes, x.shape);
   spikesT.binary = true;
   return { spikes: spikesT, mem: reshapeOp(mem, x.shape), state };
+}
+
+let membraneScratch = new Float32Array(0);
+
+function scratchMembranes(n: number): Float32Array {
+  if (membraneScratch.length < n) membraneScratch = new Float32Array(n);
+  return membraneScratch.subarray(0, n);
 }
 
 function concatHalves(a: Float32Array, b: Float32Array): Float32Array {
@@ -181,6 +192,10 @@ function forwardKernel(
       }
     }
     const inp = I !== null ? I : X;
+    if (FB === 1 && mode === 0) {
+      subtractStep(N, inp, base, beta[0], theta, u, U, S);
+      continue;
+    }
     // fb: the feature index of element j for β (j mod F, without a division).
     let fb = 0;
     for (let j = 0; j < N; j++) {
@@ -207,25 +222,38 @@ function backwardKernel(
 ): number {
   const z = mode === 1 ? 1 : 0;
   const c = mode === 0 ? 1 : 0;
+  // ∂L/∂θ and, for a scalar β, ∂L/∂β are summed in locals: accumulating into memory would
+  // chain every element on a store-to-load round trip.
+  const scalarBeta = FB === 1;
+  const fastPath = scalarBeta && mode === 0;
+  const sums = new Float64Array(2);
   let dTheta = 0;
+  let dBetaScalar = 0;
   for (let t = T - 1; t >= 0; t--) {
     const base = t * N;
     // A membrane output's gradient enters δ_t directly: fold it into the carry first.
     if (withMem) for (let j = 0; j < N; j++) carry[j] += G[T * N + base + j];
     const prevU = t > 0 ? U : u0;
     const prevOff = t > 0 ? base - N : 0;
-    let fb = 0;
-    for (let j = 0; j < N; j++) {
-      const gs = G[base + j] * derivative(Math.fround(U[base + j] - theta));
-      const d = gs + carry[j];
-      const prev = prevU[prevOff + j];
-      const r = +(prev > theta);
-      const k = 1 - z * r;
-      dBeta[fb] += d * k * prev;
-      carry[j] = d * beta[fb] * k;
-      if (++fb === FB) fb = 0;
-      dTheta -= gs + c * d * r;
-      dX[base + j] = d;
+    if (fastPath) {
+      subtractStepBackward(N, G, base, U, prevU, prevOff, beta[0], theta, derivative, carry, dX, sums);
+      dTheta -= sums[0];
+      dBetaScalar += sums[1];
+    } else {
+      let fb = 0;
+      for (let j = 0; j < N; j++) {
+        const gs = G[base + j] * derivative(Math.fround(U[base + j] - theta));
+        const d = gs + carry[j];
+        const prev = prevU[prevOff + j];
+        const r = +(prev > theta);
+        const k = 1 - z * r;
+        if (scalarBeta) dBetaScalar += d * k * prev;
+        else dBeta[fb] += d * k * prev;
+        carry[j] = d * beta[fb] * k;
+        if (++fb === FB) fb = 0;
+        dTheta -= gs + c * d * r;
+        dX[base + j] = d;
+      }
     }
     if (alpha !== null && carryI !== null && I !== null) {
       // ε_t = δ_t + α·ε_{t+1} = ∂L/∂I_t, the gradient of X_t; ∂L/∂α = Σ ε_t·I_{t−1}.
@@ -240,5 +268,46 @@ function backwardKernel(
       }
     }
   }
+  if (scalarBeta) dBeta[0] += dBetaScalar;
   return dTheta;
+}
+
+/**
+ * One forward step with subtract reset and a scalar β (every LIF layer of R1): the generic
+ * loop of {@link forwardKernel} with k = 1 and c = 1 folded in; same operations, same
+ * rounding. A function of its own so that V8 optimises this hot loop on its own feedback.
+ */
+function subtractStep(N: number, inp: Float32Array, base: number, b: number, theta: number, u: Float32Array, U: Float32Array, S: Float32Array): void {
+  for (let j = 0; j < N; j++) {
+    const prev = u[j];
+    // +(a > b) compiles to a flag read, not a branch: spikes are too random to predict.
+    const v = Math.fround(Math.fround(Math.fround(b * prev) + inp[base + j]) - theta * +(prev > theta));
+    u[j] = v;
+    U[base + j] = v;
+    S[base + j] = +(v > theta);
+  }
+}
+
+/**
+ * One backward step with subtract reset and a scalar β: the generic loop of
+ * {@link backwardKernel} with k = 1 and c = 1. Leaves Σ_j (G·σ′ + δ·R) in sums[0] (for
+ * ∂L/∂θ) and Σ_j δ·U_{t−1} in sums[1] (for ∂L/∂β).
+ */
+function subtractStepBackward(
+  N: number, G: Float32Array, base: number, U: Float32Array, prevU: Float32Array, prevOff: number, b: number, theta: number,
+  derivative: (x: number) => number, carry: Float32Array, dX: Float32Array, sums: Float64Array,
+): void {
+  let dT = 0;
+  let dB = 0;
+  for (let j = 0; j < N; j++) {
+    const gs = G[base + j] * derivative(Math.fround(U[base + j] - theta));
+    const d = gs + carry[j];
+    const prev = prevU[prevOff + j];
+    dB += d * prev;
+    carry[j] = d * b;
+    dT += gs + d * +(prev > theta);
+    dX[base + j] = d;
+  }
+  sums[0] = dT;
+  sums[1] = dB;
 }

@@ -42,9 +42,7 @@ function linearForward(x: Tensor, w: Tensor, b: Tensor | null, rows: number, inF
   if (b !== null) for (let r = 0; r < rows; r++) y.set(b.data, r * outF);
   if (spikes !== null) {
     // Each output row is the sum of the rows of Wᵀ at that row's spikes.
-    const wt = new Float32Array(inF * outF);
-    transposeInto(w.data, outF, inF, wt);
-    spikeGemm(spikes, wt, outF, y, b !== null);
+    spikeGemm(spikes, w.data, outF, y, b !== null, true);
     return;
   }
   gemm(false, true, rows, outF, inF, x.data, 0, inF, w.data, 0, inF, y, 0, outF, b !== null);

@@ -29,7 +29,7 @@ export type WorkerJob = {
   accumulate: boolean;
 } & (
   | { kind: 'gemm'; a: SharedArrayBuffer; transA: boolean; transB: boolean }
-  | { kind: 'spikeGemm'; rowPtr: SharedArrayBuffer; idx: SharedArrayBuffer; nnz: number }
+  | { kind: 'spikeGemm'; rowPtr: SharedArrayBuffer; idx: SharedArrayBuffer; nnz: number; transB: boolean }
 );
 
 /** A growable shared buffer. */
@@ -112,7 +112,7 @@ class WorkerPool implements RowParallel {
     return true;
   }
 
-  spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean): boolean {
+  spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean): boolean {
     const rowPtr = this.rowPtr.ints(ix.rows + 1);
     rowPtr.set(ix.rowPtr);
     const nnz = ix.idx.length;
@@ -124,9 +124,9 @@ class WorkerPool implements RowParallel {
     if (accumulate) c.set(C.subarray(0, mine * N));
     const jobs: WorkerJob[] = this.workers.map((_, w) => ({
       kind: 'spikeGemm', slot: w, done: this.done, r0: bounds[w], r1: bounds[w + 1], M: ix.rows, N, K: ix.cols, accumulate,
-      b: this.b.buffer, c: this.c.buffer, rowPtr: this.rowPtr.buffer, idx: this.idx.buffer, nnz,
+      b: this.b.buffer, c: this.c.buffer, rowPtr: this.rowPtr.buffer, idx: this.idx.buffer, nnz, transB,
     }));
-    this.run(jobs, () => spikeGemmRows(ix, B, N, C, accumulate, mine, ix.rows));
+    this.run(jobs, () => spikeGemmRows(ix, B, N, C, accumulate, transB, mine, ix.rows));
     C.set(c.subarray(0, mine * N));
     return true;
   }

@@ -21,7 +21,7 @@ parentPort?.on('message', (job: WorkerJob) => {
       gemmOneThread(job.transA, job.transB, rows, job.N, job.K, A, aOff, job.transA ? job.M : job.K, B, 0, job.transB ? job.K : job.N, C, job.r0 * job.N, job.N, job.accumulate);
     } else {
       const ix = { rows: job.M, cols: job.K, rowPtr: new Int32Array(job.rowPtr), idx: new Int32Array(job.idx, 0, job.nnz) };
-      spikeGemmRows(ix, B, job.N, C, job.accumulate, job.r0, job.r1);
+      spikeGemmRows(ix, B, job.N, C, job.accumulate, job.transB, job.r0, job.r1);
     }
   } catch (e) {
     status = 2;

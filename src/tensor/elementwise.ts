@@ -112,13 +112,13 @@ const minimumRow: BinaryRow = (out, o, a, ia, sa, b, ib, sb, n) => {
   }
 };
 const gtRow: BinaryRow = (out, o, a, ia, sa, b, ib, sb, n) => {
-  for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] > b[ib + i * sb] ? 1 : 0;
+  for (let i = 0; i < n; i++) out[o + i] = +(a[ia + i * sa] > b[ib + i * sb]);
 };
 const geRow: BinaryRow = (out, o, a, ia, sa, b, ib, sb, n) => {
-  for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] >= b[ib + i * sb] ? 1 : 0;
+  for (let i = 0; i < n; i++) out[o + i] = +(a[ia + i * sa] >= b[ib + i * sb]);
 };
 const eqRow: BinaryRow = (out, o, a, ia, sa, b, ib, sb, n) => {
-  for (let i = 0; i < n; i++) out[o + i] = a[ia + i * sa] === b[ib + i * sb] ? 1 : 0;
+  for (let i = 0; i < n; i++) out[o + i] = +(a[ia + i * sa] === b[ib + i * sb]);
 };
 
 /** a + b, broadcasting. */

@@ -18,7 +18,7 @@ export interface RowParallel {
     C: Float32Array, cOff: number, ldc: number,
     accumulate: boolean,
   ): boolean;
-  spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean): boolean;
+  spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean): boolean;
 }
 
 let current: RowParallel | null = null;

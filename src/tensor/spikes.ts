@@ -16,29 +16,43 @@ export interface SpikeIndex {
   readonly idx: Int32Array;
 }
 
+/** Scratch for {@link spikeIndex}: room for every spike seen so far plus one more row. */
+let indexScratch = new Int32Array(1024);
+
 /**
  * Indexes the ones of x [rows, cols] (row-major, starting at `offset`). Every element must
  * be exactly 0 or 1: anything else throws, since a binary kernel would silently get it wrong.
+ * One pass over x (into a scratch buffer reused across calls), then one copy of the ones.
  */
 export function spikeIndex(x: Float32Array, rows: number, cols: number, offset = 0): SpikeIndex {
   const rowPtr = new Int32Array(rows + 1);
-  let count = 0;
-  const end = offset + rows * cols;
-  for (let i = offset; i < end; i++) {
-    const v = x[i];
-    if (v !== 0) {
-      if (v !== 1) throw new ShapeError(`spikeIndex: a tensor marked binary holds ${v} at flat index ${i - offset}`);
-      count++;
-    }
-  }
-  const idx = new Int32Array(count);
   let p = 0;
+  let bad = 0;
   for (let r = 0; r < rows; r++) {
+    if (indexScratch.length - p < cols) {
+      const grown = new Int32Array(Math.max(2 * indexScratch.length, p + cols));
+      grown.set(indexScratch.subarray(0, p));
+      indexScratch = grown;
+    }
+    const idx = indexScratch;
     const base = offset + r * cols;
-    for (let c = 0; c < cols; c++) if (x[base + c] !== 0) idx[p++] = c;
+    // Branch-free (spikes are too random for a branch predictor): every column is written,
+    // and p moves past it only when it fired.
+    for (let c = 0; c < cols; c++) {
+      const v = x[base + c];
+      idx[p] = c;
+      p += +(v !== 0);
+      bad |= +(v !== 0) & +(v !== 1);
+    }
     rowPtr[r + 1] = p;
   }
-  return { rows, cols, rowPtr, idx };
+  if (bad > 0) {
+    for (let i = 0; i < rows * cols; i++) {
+      const v = x[offset + i];
+      if (v !== 0 && v !== 1) throw new ShapeError(`spikeIndex: a tensor marked binary holds ${v} at flat index ${i}`);
+    }
+  }
+  return { rows, cols, rowPtr, idx: indexScratch.slice(0, p) };
 }
 
 /** The transpose's index: for each column of X, the rows where it is active (CSC), by counting sort. */
@@ -65,15 +79,17 @@ let rowAcc = new Float64Array(0);
 
 /**
  * C[rows, N] = X·B (+ C when accumulate), with X the binary matrix behind `ix` [rows, K] and
- * B [K, N] row-major: each output row is the sum of the rows of B at that row's spikes.
- * B is widened to float64 once, and each output row is summed in a float64 row buffer that
- * stays in L1, eight spikes per pass, then rounded into C once.
+ * B [K, N] row-major — or, with `transB`, B given as its transpose [N, K] (a Linear layer's
+ * weight, for X·Wᵀ without a transposed copy): each output row is the sum of the rows of B
+ * at that row's spikes. B is widened to float64 once per call (transposed on the way when
+ * `transB`), and each output row is summed in a float64 row buffer that stays in L1, eight
+ * spikes per pass, then rounded into C once.
  */
-export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false): void {
+export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false, transB = false): void {
   checkSpikeGemm(ix, B, N, C);
   const par = rowParallel();
-  if (par !== null && ix.rows > 1 && ix.idx.length * N >= PARALLEL_MIN_WORK && par.spikeGemm(ix, B, N, C, accumulate)) return;
-  spikeGemmRows(ix, B, N, C, accumulate, 0, ix.rows);
+  if (par !== null && ix.rows > 1 && ix.idx.length * N >= PARALLEL_MIN_WORK && par.spikeGemm(ix, B, N, C, accumulate, transB)) return;
+  spikeGemmRows(ix, B, N, C, accumulate, transB, 0, ix.rows);
 }
 
 function checkSpikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array): void {
@@ -82,15 +98,30 @@ function checkSpikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Ar
   }
 }
 
-/** {@link spikeGemm} for output rows [r0, r1) only (a thread's share). */
-export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
-  const { rowPtr, idx } = ix;
-  const KN = ix.cols * N;
+/** B [K, N] (or, with transB, its transpose [N, K]) as a float64 [K, N] in the reused scratch. */
+function widen(B: Float32Array, K: number, N: number, transB: boolean): Float64Array {
+  const KN = K * N;
   if (wideB.length < KN) wideB = new Float64Array(KN);
-  if (rowAcc.length < N) rowAcc = new Float64Array(N);
   const W = wideB;
+  if (!transB) {
+    for (let i = 0; i < KN; i++) W[i] = B[i];
+    return W;
+  }
+  // Strided reads, sequential writes: measured faster than 32 × 32 blocks for [512, 784].
+  for (let k = 0; k < K; k++) {
+    const dst = k * N;
+    for (let n = 0; n < N; n++) W[dst + n] = B[n * K + k];
+  }
+  return W;
+}
+
+/** {@link spikeGemm} for output rows [r0, r1) only (a thread's share). */
+export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean, r0: number, r1: number): void {
+  const { rowPtr, idx } = ix;
+  if (rowAcc.length < N) rowAcc = new Float64Array(N);
+  const W = widen(B, ix.cols, N, transB);
   const acc = rowAcc;
-  for (let i = 0; i < KN; i++) W[i] = B[i];
+  const N4 = N - (N % 4);
   for (let r = r0; r < r1; r++) {
     const c0 = r * N;
     if (accumulate) for (let n = 0; n < N; n++) acc[n] = C[c0 + n];
@@ -106,7 +137,18 @@ export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Flo
       const o5 = idx[p + 5] * N;
       const o6 = idx[p + 6] * N;
       const o7 = idx[p + 7] * N;
-      for (let n = 0; n < N; n++) acc[n] += W[o0 + n] + W[o1 + n] + (W[o2 + n] + W[o3 + n]) + (W[o4 + n] + W[o5 + n] + (W[o6 + n] + W[o7 + n]));
+      // Four columns per iteration: a quarter of the loop overhead (measured −12 %).
+      let n = 0;
+      for (; n < N4; n += 4) {
+        acc[n] += W[o0 + n] + W[o1 + n] + (W[o2 + n] + W[o3 + n]) + (W[o4 + n] + W[o5 + n] + (W[o6 + n] + W[o7 + n]));
+        const n1 = n + 1;
+        acc[n1] += W[o0 + n1] + W[o1 + n1] + (W[o2 + n1] + W[o3 + n1]) + (W[o4 + n1] + W[o5 + n1] + (W[o6 + n1] + W[o7 + n1]));
+        const n2 = n + 2;
+        acc[n2] += W[o0 + n2] + W[o1 + n2] + (W[o2 + n2] + W[o3 + n2]) + (W[o4 + n2] + W[o5 + n2] + (W[o6 + n2] + W[o7 + n2]));
+        const n3 = n + 3;
+        acc[n3] += W[o0 + n3] + W[o1 + n3] + (W[o2 + n3] + W[o3 + n3]) + (W[o4 + n3] + W[o5 + n3] + (W[o6 + n3] + W[o7 + n3]));
+      }
+      for (; n < N; n++) acc[n] += W[o0 + n] + W[o1 + n] + (W[o2 + n] + W[o3 + n]) + (W[o4 + n] + W[o5 + n] + (W[o6 + n] + W[o7 + n]));
     }
     for (; p < end; p++) {
       const o = idx[p] * N;

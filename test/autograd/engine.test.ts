@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GradError, Tensor, add, backward, crossEntropy, exp, log, logSoftmax, matmul, max, mean, mul, noGrad, relu, abs, setAnomalyDetection, softmax, sum, tensor } from '../../src/index';
+import { GradError, Tensor, add, reshape, backward, crossEntropy, exp, log, logSoftmax, matmul, max, mean, mul, noGrad, relu, abs, setAnomalyDetection, softmax, sum, tensor } from '../../src/index';
+import { record } from '../../src/autograd/engine';
 
 const leaf = (values: number[], shape = [values.length]) => tensor(values, shape, { requiresGrad: true });
 
@@ -102,6 +103,57 @@ describe('autograd engine', () => {
       setAnomalyDetection(false);
     }
     expect(log(tensor([-1])).item()).toBeNaN();
+  });
+});
+
+describe('gradient buffers are never shared between tensors', () => {
+  // The engine adopts a rule's fresh gradient as a leaf's .grad without copying; anything a
+  // rule passes through (or returns twice) must still be copied. Mutating one gradient must
+  // leave every other and the seed untouched.
+  it('add passes its incoming gradient to both inputs: each leaf gets its own copy', () => {
+    const a = tensor([1, 2], [2], { requiresGrad: true });
+    const b = tensor([3, 4], [2], { requiresGrad: true });
+    const seed = tensor([0.5, -1], [2]);
+    backward(add(a, b), seed);
+    a.grad!.data[0] = 99;
+    expect(Array.from(b.grad!.data)).toEqual([0.5, -1]);
+    expect(Array.from(seed.data)).toEqual([0.5, -1]);
+  });
+
+  it('reshape hands on a view of the incoming gradient: the leaf gets a copy, not the caller\'s seed', () => {
+    const a = tensor([1, 2, 3, 4], [4], { requiresGrad: true });
+    const seed = tensor([1, 2, 3, 4], [2, 2]);
+    backward(reshape(a, [2, 2]), seed);
+    a.grad!.data[0] = 99;
+    expect(Array.from(seed.data)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a rule returning one fresh tensor for two leaves: both get the values, neither aliases the other', () => {
+    const a = tensor([1, 2], [2], { requiresGrad: true });
+    const b = tensor([3, 4], [2], { requiresGrad: true });
+    const out = record('twice', new Tensor(Float32Array.of(0, 0), [2]), [a, b], (g) => {
+      const d = new Tensor(Float32Array.from(g.data, (v) => 2 * v), [2]);
+      return [d, d];
+    });
+    backward(out, tensor([1, 3], [2]));
+    expect(Array.from(a.grad!.data)).toEqual([2, 6]);
+    a.grad!.data[1] = -5;
+    expect(Array.from(b.grad!.data)).toEqual([2, 6]);
+  });
+
+  it('a fresh gradient adopted by a leaf is not changed by a later accumulation into another path', () => {
+    // y = a·c + a·d through two products: a's gradient is the sum, c's and d's stay their own.
+    const a = tensor([2], [1], { requiresGrad: true });
+    const c = tensor([3], [1], { requiresGrad: true });
+    const d = tensor([5], [1], { requiresGrad: true });
+    backward(sum(add(mul(a, c), mul(a, d))));
+    expect(Array.from(a.grad!.data)).toEqual([8]);
+    expect(Array.from(c.grad!.data)).toEqual([2]);
+    expect(Array.from(d.grad!.data)).toEqual([2]);
+    backward(sum(mul(a, c))); // accumulates: a += 3, c += 2
+    expect(Array.from(a.grad!.data)).toEqual([11]);
+    expect(Array.from(c.grad!.data)).toEqual([4]);
+    expect(Array.from(d.grad!.data)).toEqual([2]);
   });
 });
 

@@ -44,6 +44,12 @@ describe('event-driven spike kernels', () => {
         spikeGemm(ix, b, N, c);
         const want = denseReference(x, b, M, K, N);
         c.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i]))));
+        // B handed over as its transpose [N, K] (a Linear weight): the same product
+        const bt = new Float32Array(N * K);
+        for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) bt[n * K + k] = b[k * N + n];
+        const ct = new Float32Array(M * N).fill(-7);
+        spikeGemm(ix, bt, N, ct, false, true);
+        ct.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i]))));
         // Xᵀ·G through the transposed index: [K, N]
         const xt = new Float32Array(K * M);
         for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) xt[k * M + m] = x[m * K + k];
@@ -62,8 +68,27 @@ describe('event-driven spike kernels', () => {
     );
   });
 
+  it('indexes each row\'s ones in order, from an offset, through the scratch buffer growing', () => {
+    // 3 rows of 700 columns: more than the initial scratch, so it grows mid-matrix.
+    const rows = 3;
+    const cols = 700;
+    const x = new Float32Array(5 + rows * cols);
+    const ones = [[0, 1, 699], [], [3, 350, 698, 699]];
+    ones.forEach((cs, r) => cs.forEach((c) => (x[5 + r * cols + c] = 1)));
+    x[0] = 0.5; // before the offset: not looked at
+    const ix = spikeIndex(x, rows, cols, 5);
+    expect(Array.from(ix.rowPtr)).toEqual([0, 3, 3, 7]);
+    expect(Array.from(ix.idx)).toEqual(ones.flat());
+    const all = spikeIndex(new Float32Array(rows * cols).fill(1), rows, cols);
+    expect(all.idx.length).toBe(rows * cols);
+    expect(all.idx[cols + 5]).toBe(5);
+  });
+
   it('refuses a "binary" matrix holding something else', () => {
     expect(() => spikeIndex(Float32Array.of(0, 1, 0.5, 0), 2, 2)).toThrow(/holds 0.5 at flat index 2/);
     expect(() => spikeIndex(Float32Array.of(0, 1, 0.5, 0), 2, 2)).toThrow(ShapeError);
+    expect(() => spikeIndex(Float32Array.of(0, 0, 1, NaN), 2, 2)).toThrow(/holds NaN at flat index 3/);
+    expect(() => spikeIndex(Float32Array.of(Infinity, 0, 1, 0), 2, 2)).toThrow(/holds Infinity at flat index 0/);
+    expect(() => spikeIndex(Float32Array.of(1, 0, 1, -1), 2, 2)).toThrow(/holds -1 at flat index 3/);
   });
 });
