@@ -4,13 +4,14 @@
  * [T·B = 2048, 784] → 512 and [2048, 512] → 512, at spike densities 0.05–0.40.
  * The event-driven times include building the spike index and the transposes they need, as
  * `linear` runs them.
+ * Each figure is the median of 7 rounds in which the four kernels alternate.
  * Run: node bench/run.mjs spikes
  */
 import { Rng } from '../src/rng';
 import { gemm } from '../src/tensor/gemm';
 import { transposeInto } from '../src/tensor/layout';
 import { spikeGemm, spikeIndex, transposeIndex } from '../src/tensor/spikes';
-import { medianMs, table } from './lib/measure';
+import { interleavedMedianMs, table } from './lib/measure';
 
 export async function main() {
   const rng = new Rng(1);
@@ -24,18 +25,25 @@ export async function main() {
     const Y = new Float32Array(M * N);
     const dW = new Float32Array(N * K);
     const dWt = new Float32Array(K * N);
-    for (const density of [0.05, 0.13, 0.25, 0.4]) {
+    for (const density of [0.05, 0.13, 0.25, 0.4, 0.5, 0.6]) {
       const X = new Float32Array(M * K);
       for (let i = 0; i < X.length; i++) X[i] = rng.uniform() < density ? 1 : 0;
-      const reps = 5;
-      const denseFwd = medianMs(() => gemm(false, true, M, N, K, X, 0, K, W, 0, K, Y, 0, N, false), reps);
-      const eventFwd = medianMs(() => spikeGemm(spikeIndex(X, M, K), W, N, Y, false, true), reps);
-      const denseGrad = medianMs(() => gemm(true, false, N, K, M, G, 0, N, X, 0, K, dW, 0, K, false), reps);
-      const eventGrad = medianMs(() => {
-        const ixT = transposeIndex(spikeIndex(X, M, K));
-        spikeGemm(ixT, G, N, dWt);
-        transposeInto(dWt, K, N, dW);
-      }, reps);
+      // Dense and event-driven alternate, round by round, so a slow spell hits both alike.
+      const t = interleavedMedianMs(
+        {
+          denseFwd: () => () => gemm(false, true, M, N, K, X, 0, K, W, 0, K, Y, 0, N, false),
+          eventFwd: () => () => spikeGemm(spikeIndex(X, M, K), W, N, Y, false, true),
+          denseGrad: () => () => gemm(true, false, N, K, M, G, 0, N, X, 0, K, dW, 0, K, false),
+          eventGrad: () => () => {
+            const ixT = transposeIndex(spikeIndex(X, M, K));
+            spikeGemm(ixT, G, N, dWt);
+            transposeInto(dWt, K, N, dW);
+          },
+        },
+        7,
+        1,
+      );
+      const { denseFwd, eventFwd, denseGrad, eventGrad } = t;
       const r = { K, density, denseFwdMs: denseFwd, eventFwdMs: eventFwd, fwdSpeedup: denseFwd / eventFwd, denseGradMs: denseGrad, eventGradMs: eventGrad, gradSpeedup: denseGrad / eventGrad };
       results.push(r);
       rows.push({ shape: `[${M}, ${K}] → ${N}`, density, 'dense fwd ms': denseFwd, 'event fwd ms': eventFwd, 'fwd ×': denseFwd / eventFwd, 'dense dW ms': denseGrad, 'event dW ms': eventGrad, 'dW ×': denseGrad / eventGrad });
