@@ -276,11 +276,21 @@ export function broadcastTo(a: Tensor, shape: Shape): Tensor {
   const lead = nd - a.ndim;
   const s = new Array<number>(nd).fill(0);
   for (let i = 0; i < a.ndim; i++) s[lead + i] = a.shape[i] === 1 ? 0 : own[i];
-  const idx = new Array<number>(nd).fill(0);
+  // Trailing axes that a holds in full are copied as one contiguous block per position of
+  // the outer axes; failing that, trailing axes a broadcasts are filled with one value.
+  let outer = nd;
+  let block = 1;
+  while (outer > lead && a.shape[outer - 1 - lead] === shape[outer - 1]) block *= shape[--outer];
+  let fill = 1;
+  if (block === 1) while (outer > 0 && (outer - 1 < lead || a.shape[outer - 1 - lead] === 1)) fill *= shape[--outer];
+  const step = block * fill;
+  if (step === 0) return new Tensor(out, shape, { binary: a.binary });
+  const idx = new Array<number>(outer).fill(0);
   let ia = 0;
-  for (let o = 0; o < n; o++) {
-    out[o] = a.data[ia];
-    for (let d = nd - 1; d >= 0; d--) {
+  for (let o = 0; o < n; o += step) {
+    if (fill > 1) out.fill(a.data[ia], o, o + fill);
+    else out.set(a.data.subarray(ia, ia + block), o);
+    for (let d = outer - 1; d >= 0; d--) {
       ia += s[d];
       if (++idx[d] < shape[d]) break;
       ia -= s[d] * shape[d];

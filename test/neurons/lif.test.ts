@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Rng, Tensor, add, backward, concat, mul, reshape, slice, sub, tensor, zeros } from '../../src/index';
+import { Rng, Tensor, add, backward, concat, mul, noGrad, reshape, slice, sub, tensor, zeros } from '../../src/index';
 import { spike, firingRate, spikeCount } from '../../src/neurons/functional';
 import { type ResetMechanism, lif } from '../../src/neurons/lif';
 import { type Surrogate, atan, fastSigmoid, sigmoid, triangular } from '../../src/neurons/surrogate';
@@ -146,5 +146,39 @@ describe('lif backward: fused equals the composed recurrence', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('a retained graph keeps its membranes: a second backward adds the same gradient again', () => {
+    // Without retainGraph the fused backward writes ∂L/∂X over the saved membranes; with it,
+    // they must survive for the next pass.
+    const rng = new Rng(7);
+    const x = new Tensor(Float32Array.from({ length: 5 * 2 * 3 }, () => rng.uniformRange(-0.5, 1.5)), [5, 2, 3], { requiresGrad: true });
+    const beta = tensor(0.8, [], { requiresGrad: true });
+    const p = { beta, threshold: tensor(1), reset: 'subtract' as const, surrogate: atan() };
+    const g = new Tensor(Float32Array.from({ length: 30 }, () => rng.uniformRange(-1, 1)), [5, 2, 3]);
+    const out = lif(x, p).spikes;
+    backward(out, g, { retainGraph: true });
+    const once = { x: Float32Array.from(x.grad!.data), beta: beta.grad!.data[0] };
+    backward(out, g);
+    x.grad!.data.forEach((v, i) => expect(v).toBeCloseTo(2 * once.x[i], 5));
+    expect(beta.grad!.data[0]).toBeCloseTo(2 * once.beta, 4);
+    // The composed recurrence gives the first pass's gradient.
+    const xc = new Tensor(x.data.slice(), x.shape, { requiresGrad: true });
+    const bc = tensor(0.8, [], { requiresGrad: true });
+    backward(composedLif(xc, { ...p, beta: bc }).spikes, g);
+    expect(firstMismatch(once.x, xc.grad!.data, 1e-4, 1e-5)).toBe(-1);
+  });
+
+  it('without a graph (noGrad, no input needing gradients) spikes and membranes are those of the recurrence', () => {
+    const rng = new Rng(3);
+    const data = Float32Array.from({ length: 6 * 4 * 5 }, () => rng.uniformRange(-0.5, 1.5));
+    const p = { beta: tensor(0.9), threshold: tensor(1), reset: 'subtract' as const, surrogate: atan() };
+    const want = composedLif(new Tensor(data, [6, 4, 5]), p);
+    // Two calls in a row: the second reuses the scratch membranes of the first.
+    for (let k = 0; k < 2; k++) {
+      const got = noGrad(() => lif(new Tensor(data, [6, 4, 5]), p, {}, { returnMem: true }));
+      expect([...got.spikes.data]).toEqual([...want.spikes.data]);
+      expect([...got.mem!.data]).toEqual([...want.mem!.data]);
+    }
   });
 });

@@ -254,6 +254,27 @@ describe('layout', () => {
     expect(() => K.broadcastTo(K.zeros([2, 2]), [2])).toThrow(ShapeError);
   });
 
+  it('broadcastTo equals reading each output element through the broadcast index, for random shapes', () => {
+    const cases = fc.record({
+      target: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 4 }),
+      drop: fc.integer({ min: 0, max: 4 }),
+      ones: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(cases, ({ target, drop, ones, seed }) => {
+        // The source: the target without some leading axes, some axes set to 1.
+        const source = target.slice(Math.min(drop, target.length)).map((d, i) => (ones[i] ? 1 : d));
+        const a = randomTensor(source, seed);
+        const out = K.broadcastTo(a, target);
+        expect(out.shape).toEqual(target);
+        const want = Array.from({ length: size(target) }, (_, o) => readBroadcast(a, unravel(o, target)));
+        expect(firstMismatch(out.data, want, 0, 0)).toBe(-1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('sumTo undoes broadcasting by summation', () => {
     const g = K.ones([2, 3, 4]);
     expect(K.sumTo(g, [3, 1]).toArray()).toEqual([[8], [8], [8]]);
