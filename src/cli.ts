@@ -15,6 +15,7 @@ import { disableThreads, enableThreads } from './node/threads';
 /** Every option of `train`, with its default and help text, in --help order. */
 const TRAIN_OPTIONS = {
   loss: { type: 'string', default: 'barlow', help: 'SSL loss: barlow | ntxent | vicreg' },
+  temperature: { type: 'string', default: '0.5', help: 'NT-Xent temperature τ (with --loss ntxent)' },
   encoder: { type: 'string', default: 'mlp', help: 'encoder: mlp (R1: 784-H-H LIF) | conv' },
   epochs: { type: 'string', default: '1', help: 'training epochs' },
   batch: { type: 'string', default: '256', help: 'batch size' },
@@ -109,6 +110,7 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     hidden: int(v.hidden, 'hidden', 1),
     projDim: int(v['proj-dim'], 'proj-dim', 1),
     lr: positive(v.lr, 'lr'),
+    temperature: positive(v.temperature, 'temperature'),
     seed: int(v.seed, 'seed', 0),
     trainSubset: int(v['train-subset'], 'train-subset', 0),
     probeSubset: int(v['probe-subset'], 'probe-subset', 0),

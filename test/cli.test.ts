@@ -15,13 +15,14 @@ describe('spikessl CLI options', () => {
 
   it('parses train options with their defaults', () => {
     const c = parseTrainArgs(['--loss', 'vicreg', '--epochs', '3', '--lr', '5e-4', '--augment', 'shift:2', '--no-baselines']);
-    expect(c).toMatchObject({ loss: 'vicreg', encoder: 'mlp', epochs: 3, lr: 5e-4, augment: 'shift:2', baselines: false, steps: 8, batch: 256, seed: 0, dataDir: null, bn: false });
+    expect(c).toMatchObject({ loss: 'vicreg', encoder: 'mlp', epochs: 3, lr: 5e-4, augment: 'shift:2', baselines: false, steps: 8, batch: 256, seed: 0, dataDir: null, bn: false, temperature: 0.5 });
+    expect(parseTrainArgs(['--loss', 'ntxent', '--temperature', '0.2']).temperature).toBe(0.2);
   });
 
   it('--help lists every option with its default and exits 0', async () => {
     expect(await main(['--help'])).toBe(0);
     const text = logs.join('\n');
-    for (const flag of ['--loss', '--encoder', '--epochs', '--batch', '--steps', '--hidden', '--lr', '--seed', '--train-subset', '--augment', '--data-dir', '--out', '--checkpoint', '--threads']) {
+    for (const flag of ['--loss', '--temperature', '--encoder', '--epochs', '--batch', '--steps', '--hidden', '--lr', '--seed', '--train-subset', '--augment', '--data-dir', '--out', '--checkpoint', '--threads']) {
       expect(text).toContain(flag);
     }
     expect(text).toMatch(/--epochs <v>\s+training epochs \(default: 1\)/);
@@ -33,6 +34,7 @@ describe('spikessl CLI options', () => {
       [['train', '--epochs', '2.5'], /--epochs must be an integer ≥ 0, got '2.5'/],
       [['train', '--loss', 'simclr'], /--loss must be one of barlow, ntxent, vicreg, got 'simclr'/],
       [['train', '--lr', 'fast'], /--lr must be a positive number/],
+      [['train', '--temperature', '0'], /--temperature must be a positive number/],
       [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop or affine/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
       [['eval'], /eval needs --checkpoint/],

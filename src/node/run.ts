@@ -19,6 +19,7 @@ import { Rng } from '../rng';
 import { randomAffine, randomResizedCrop, randomShift } from '../ssl/augment';
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
+import { ntXentLoss } from '../ssl/losses';
 import { type Augmentation, SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
@@ -35,6 +36,8 @@ export interface TrainConfig {
   hidden: number;
   projDim: number;
   lr: number;
+  /** NT-Xent temperature (used with loss 'ntxent'). */
+  temperature: number;
   seed: number;
   /** Train on the first N images (0 = all). */
   trainSubset: number;
@@ -81,7 +84,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
   const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
   const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
-  log(`spikessl train: ${config.loss} loss, ${config.encoder} encoder (hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+  log(`spikessl train: ${config.loss} loss${config.loss === 'ntxent' ? ` (τ = ${config.temperature})` : ''}, ${config.encoder} encoder (hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
 
   const rng = new Rng(config.seed);
   const model = buildModel(config, rng);
@@ -91,7 +94,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const trainer = new SSLTrainer({
     encoder: model.encoder,
     projector: model.projector,
-    loss: config.loss,
+    loss: config.loss === 'ntxent' ? (z1, z2) => ntXentLoss(z1, z2, { temperature: config.temperature }) : config.loss,
     optimizer,
     steps: config.steps,
     batchSize: config.batch,

@@ -17,7 +17,7 @@ describe('runTrain and runEval', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const config: TrainConfig = {
-        loss: 'barlow', encoder: 'mlp', epochs: 1, batch: 50, steps: 2, hidden: 32, projDim: 16, lr: 2e-3, seed: 3,
+        loss: 'barlow', encoder: 'mlp', epochs: 1, batch: 50, steps: 2, hidden: 32, projDim: 16, lr: 2e-3, temperature: 0.5, seed: 3,
         trainSubset: 300, probeSubset: 300, augment: 'shift:1', schedule: 'none', bn: true, baselines: false, dataDir: null, out, resume: false,
       };
       const report = await runTrain(config);
