@@ -386,27 +386,7 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
   if (training) {
     if (n <= 1) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input ${fmtShape(x.shape)} with channels on axis ${axis}`);
     const sq = new Float64Array(c);
-    for (let o = 0; o < outer; o++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (o * c + ch) * inner;
-        let s = 0;
-        for (let i = 0; i < inner; i++) s += xd[base + i];
-        mean[ch] += s;
-      }
-    }
-    for (let ch = 0; ch < c; ch++) mean[ch] /= n;
-    for (let o = 0; o < outer; o++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (o * c + ch) * inner;
-        const m = mean[ch];
-        let s = 0;
-        for (let i = 0; i < inner; i++) {
-          const d = xd[base + i] - m;
-          s += d * d;
-        }
-        sq[ch] += s;
-      }
-    }
+    channelMeanAndSquares(xd, outer, c, inner, mean, sq);
     for (let ch = 0; ch < c; ch++) {
       const v = sq[ch] / n;
       invstd[ch] = 1 / Math.sqrt(v + eps);
@@ -430,14 +410,7 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
     shift[ch] = (bias !== null ? bias.data[ch] : 0) - mean[ch] * scale[ch];
   }
   const y = new Float32Array(x.size);
-  for (let o = 0; o < outer; o++) {
-    for (let ch = 0; ch < c; ch++) {
-      const base = (o * c + ch) * inner;
-      const sc = scale[ch];
-      const sh = shift[ch];
-      for (let i = 0; i < inner; i++) y[base + i] = xd[base + i] * sc + sh;
-    }
-  }
+  scaleShift(xd, y, outer, c, inner, scale, shift);
   const inputs: Tensor[] = [x];
   if (weight !== null) inputs.push(weight);
   if (bias !== null) inputs.push(bias);
@@ -446,38 +419,22 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
     // Σ g and Σ g·x̂ per channel, x̂ = (x − μ)·invstd.
     const sumG = new Float64Array(c);
     const sumGX = new Float64Array(c);
-    for (let o = 0; o < outer; o++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (o * c + ch) * inner;
-        const m = mean[ch];
-        let sg = 0;
-        let sgx = 0;
-        for (let i = 0; i < inner; i++) {
-          const gi = gd[base + i];
-          sg += gi;
-          sgx += gi * (xd[base + i] - m);
-        }
-        sumG[ch] += sg;
-        sumGX[ch] += sgx * invstd[ch];
-      }
-    }
+    channelGradSums(gd, xd, outer, c, inner, mean, sumG, sumGX);
+    for (let ch = 0; ch < c; ch++) sumGX[ch] *= invstd[ch];
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       const d = new Float32Array(x.size);
-      for (let o = 0; o < outer; o++) {
+      if (training) {
+        // dx = scale·(g − mean(g) − (x − μ)·invstd·mean(g·x̂)) = g·scale + (x − μ)·a + b per channel.
+        const a = new Float64Array(c);
+        const b = new Float64Array(c);
         for (let ch = 0; ch < c; ch++) {
-          const base = (o * c + ch) * inner;
-          const sc = scale[ch];
-          const m = mean[ch];
-          const is = invstd[ch];
-          if (training) {
-            const mg = sumG[ch] / n;
-            const mgx = sumGX[ch] / n;
-            for (let i = 0; i < inner; i++) d[base + i] = sc * (gd[base + i] - mg - (xd[base + i] - m) * is * mgx);
-          } else {
-            for (let i = 0; i < inner; i++) d[base + i] = sc * gd[base + i];
-          }
+          a[ch] = (-scale[ch] * invstd[ch] * sumGX[ch]) / n;
+          b[ch] = (-scale[ch] * sumG[ch]) / n;
         }
+        inputGrad(gd, xd, d, outer, c, inner, scale, mean, a, b);
+      } else {
+        scaleShift(gd, d, outer, c, inner, scale, new Float64Array(c));
       }
       dx = new Tensor(d, x.shape);
     }
@@ -486,6 +443,121 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
     if (bias !== null) grads.push(bias.requiresGrad ? new Tensor(Float32Array.from(sumG), bias.shape) : null);
     return grads;
   });
+}
+
+/** mean[ch] = Σ x / n and sq[ch] = Σ (x − mean)² over x viewed as [outer, c, inner]. */
+function channelMeanAndSquares(xd: Float32Array, outer: number, c: number, inner: number, mean: Float64Array, sq: Float64Array): void {
+  const n = outer * inner;
+  if (inner === 1) {
+    // Channels last ([rows, c], BatchNorm1d and time-folded currents): plain row sweeps.
+    for (let o = 0; o < outer; o++) {
+      const base = o * c;
+      for (let ch = 0; ch < c; ch++) mean[ch] += xd[base + ch];
+    }
+    for (let ch = 0; ch < c; ch++) mean[ch] /= n;
+    for (let o = 0; o < outer; o++) {
+      const base = o * c;
+      for (let ch = 0; ch < c; ch++) {
+        const d = xd[base + ch] - mean[ch];
+        sq[ch] += d * d;
+      }
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (o * c + ch) * inner;
+      let s = 0;
+      for (let i = 0; i < inner; i++) s += xd[base + i];
+      mean[ch] += s;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) mean[ch] /= n;
+  for (let o = 0; o < outer; o++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (o * c + ch) * inner;
+      const m = mean[ch];
+      let s = 0;
+      for (let i = 0; i < inner; i++) {
+        const d = xd[base + i] - m;
+        s += d * d;
+      }
+      sq[ch] += s;
+    }
+  }
+}
+
+/** y = x·scale[ch] + shift[ch] over x viewed as [outer, c, inner]. */
+function scaleShift(xd: Float32Array, y: Float32Array, outer: number, c: number, inner: number, scale: Float64Array, shift: Float64Array): void {
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * c;
+      for (let ch = 0; ch < c; ch++) y[base + ch] = xd[base + ch] * scale[ch] + shift[ch];
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (o * c + ch) * inner;
+      const sc = scale[ch];
+      const sh = shift[ch];
+      for (let i = 0; i < inner; i++) y[base + i] = xd[base + i] * sc + sh;
+    }
+  }
+}
+
+/** sumG[ch] = Σ g and sumGX[ch] = Σ g·(x − mean[ch]) over [outer, c, inner]. */
+function channelGradSums(gd: Float32Array, xd: Float32Array, outer: number, c: number, inner: number, mean: Float64Array, sumG: Float64Array, sumGX: Float64Array): void {
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * c;
+      for (let ch = 0; ch < c; ch++) {
+        const gi = gd[base + ch];
+        sumG[ch] += gi;
+        sumGX[ch] += gi * (xd[base + ch] - mean[ch]);
+      }
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (o * c + ch) * inner;
+      const m = mean[ch];
+      let sg = 0;
+      let sgx = 0;
+      for (let i = 0; i < inner; i++) {
+        const gi = gd[base + i];
+        sg += gi;
+        sgx += gi * (xd[base + i] - m);
+      }
+      sumG[ch] += sg;
+      sumGX[ch] += sgx;
+    }
+  }
+}
+
+/** d = g·scale[ch] + (x − mean[ch])·a[ch] + b[ch] over [outer, c, inner]. */
+function inputGrad(
+  gd: Float32Array, xd: Float32Array, d: Float32Array, outer: number, c: number, inner: number,
+  scale: Float64Array, mean: Float64Array, a: Float64Array, b: Float64Array,
+): void {
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * c;
+      for (let ch = 0; ch < c; ch++) d[base + ch] = gd[base + ch] * scale[ch] + (xd[base + ch] - mean[ch]) * a[ch] + b[ch];
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (o * c + ch) * inner;
+      const sc = scale[ch];
+      const m = mean[ch];
+      const ac = a[ch];
+      const bc = b[ch];
+      for (let i = 0; i < inner; i++) d[base + i] = gd[base + i] * sc + (xd[base + i] - m) * ac + bc;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------ composed
