@@ -12,6 +12,12 @@ import { type GradNode, Tensor } from '../tensor/tensor';
  * Maps the gradient of an op's output to the gradients of its inputs (null: no gradient).
  * `retained` is false when this is the node's only backward (the graph is freed after it):
  * the function may then reuse the buffers it saved in forward for its results.
+ *
+ * Contract for the returned tensors: each is either the incoming gradient (or a view of it),
+ * or a buffer that nothing outside this backward pass holds. The engine keeps a gradient whose
+ * buffer it has not seen before in the pass as a leaf's `.grad` without copying and may add
+ * into it later, so a rule must copy anything it caches or shares (a constant, a forward
+ * tensor's data) before returning it.
  */
 export type BackwardFn = (grad: Tensor, retained: boolean) => readonly (Tensor | null)[];
 
