@@ -1,19 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const src = (f: string) => fileURLToPath(new URL(`./src/${f}`, import.meta.url));
+import base from './vitest.config';
 
 // The demo page's tests (`npm run test:browser`): test-browser/demo.test.ts drives Debian's
 // Chromium with playwright-core; test-browser/lib.test.ts checks the page's helpers in Node.
 // They are not part of `npm test`, which runs without a browser.
 export default defineConfig({
-  resolve: {
-    // The page imports the package by name; here that name is the source, as in vitest.config.ts.
-    alias: [
-      { find: /^spikessl\/node$/, replacement: src('node.ts') },
-      { find: /^spikessl$/, replacement: src('index.ts') },
-    ],
-  },
+  // The page imports the package by name; here that name is the source, as in `npm test`.
+  resolve: base.resolve,
   test: {
     include: ['test-browser/**/*.test.ts'],
     testTimeout: 180_000,

@@ -9,7 +9,7 @@
  * or end of input stops.
  */
 import { createInterface } from 'node:readline';
-import { Adam, Rng, SpikingMlp, Tensor, backward, barlowTwinsLoss, disableThreads, enableThreads, firingRate, poisson, projector, threadCount } from '../../src/node';
+import { Adam, Rng, SpikingMlp, Tensor, backward, barlowTwinsLoss, disableThreads, enableThreads, firingRate, parseIdx, poisson, projector, threadCount } from '../../src/node';
 import { readFileSync } from 'node:fs';
 
 function arg(name: string, fallback: number): number {
@@ -24,12 +24,11 @@ function arg(name: string, fallback: number): number {
 function readMnistImages(n: number): Float32Array {
   const path = process.env.MNIST_IMAGES;
   if (!path) throw new Error('ours: set MNIST_IMAGES to the train-images-idx3-ubyte file');
-  const buf = readFileSync(path);
-  if (buf.readUInt32BE(0) !== 0x803 || buf.readUInt32BE(8) !== 28 || buf.readUInt32BE(12) !== 28) throw new Error(`${path}: not an IDX [N, 28, 28] uint8 file`);
-  if (n > buf.readUInt32BE(4)) throw new Error(`${path}: asked for ${n} images, the file has ${buf.readUInt32BE(4)}`);
-  const out = new Float32Array(n * 784);
-  for (let i = 0; i < out.length; i++) out[i] = buf[16 + i] / 255;
-  return out;
+  const idx = parseIdx(readFileSync(path), path);
+  const [count, h, w] = idx.shape;
+  if (idx.dtype !== 'u8' || h !== 28 || w !== 28) throw new Error(`${path}: not an IDX [N, 28, 28] uint8 file`);
+  if (n > count) throw new Error(`${path}: asked for ${n} images, the file has ${count}`);
+  return Float32Array.from(idx.data.subarray(0, n * 784), (v) => v / 255);
 }
 
 export async function main(): Promise<void> {
