@@ -21,6 +21,7 @@ const TRAIN_OPTIONS = {
   batch: { type: 'string', default: '256', help: 'batch size' },
   steps: { type: 'string', default: '8', help: 'time steps T of the Poisson encoding' },
   hidden: { type: 'string', default: '512', help: 'neurons per hidden layer (mlp) / representation size (conv)' },
+  channels: { type: 'string', default: '32,64', help: 'output channels of the conv encoder\'s two convolutions, as C1,C2' },
   'proj-dim': { type: 'string', default: '512', help: 'projector output size' },
   lr: { type: 'string', default: '0.001', help: 'Adam learning rate' },
   seed: { type: 'string', default: '0', help: 'random seed (weights, shuffling, views)' },
@@ -96,6 +97,12 @@ function oneOf<T extends string>(v: string | boolean, name: string, allowed: rea
   return v as T;
 }
 
+function channelPair(v: string | boolean): [number, number] {
+  const parts = String(v).split(',');
+  if (typeof v !== 'string' || parts.length !== 2) throw new OptionError(`--channels must be two integers ≥ 1 as C1,C2, got '${String(v)}'`);
+  return [int(parts[0], 'channels', 1), int(parts[1], 'channels', 1)];
+}
+
 /** Parses `train` options into a config; throws OptionError on any bad value. */
 export function parseTrainArgs(args: string[]): TrainConfig {
   const v = parseTable(TRAIN_OPTIONS, args);
@@ -108,6 +115,7 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     batch: int(v.batch, 'batch', 2),
     steps: int(v.steps, 'steps', 1),
     hidden: int(v.hidden, 'hidden', 1),
+    channels: channelPair(v.channels),
     projDim: int(v['proj-dim'], 'proj-dim', 1),
     lr: positive(v.lr, 'lr'),
     temperature: positive(v.temperature, 'temperature'),

@@ -34,6 +34,8 @@ export interface TrainConfig {
   batch: number;
   steps: number;
   hidden: number;
+  /** Output channels of the conv encoder's two convolutions (absent: [32, 64]). */
+  channels?: readonly [number, number];
   projDim: number;
   lr: number;
   /** NT-Xent temperature (used with loss 'ntxent'). */
@@ -84,7 +86,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
   const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
   const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
-  log(`spikessl train: ${config.loss} loss${config.loss === 'ntxent' ? ` (τ = ${config.temperature})` : ''}, ${config.encoder} encoder (hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+  log(`spikessl train: ${config.loss} loss${config.loss === 'ntxent' ? ` (τ = ${config.temperature})` : ''}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${(config.channels ?? [32, 64]).join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
 
   const rng = new Rng(config.seed);
   const model = buildModel(config, rng);

@@ -180,6 +180,8 @@ export interface ModelConfig {
   encoder: 'mlp' | 'conv';
   /** Neurons per hidden layer (mlp) or representation size (conv). */
   hidden: number;
+  /** Output channels of the conv encoder's two convolutions (default [32, 64]; unused by mlp). */
+  channels?: readonly [number, number];
   /** Projector output size. */
   projDim: number;
   /** BatchNorm on each layer's input current. */
@@ -204,7 +206,7 @@ export class SSLModel extends Module {
 export function buildModel(config: ModelConfig, rng: Rng): SSLModel {
   const encoder: SpikingEncoder =
     config.encoder === 'conv'
-      ? new SpikingConvNet({ features: config.hidden, batchNorm: config.bn, rng })
+      ? new SpikingConvNet({ features: config.hidden, channels: config.channels, batchNorm: config.bn, rng })
       : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
   return new SSLModel(encoder, projector(encoder.features, config.projDim, { rng }));
 }
