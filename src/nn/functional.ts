@@ -24,7 +24,7 @@ import {
   windowGeometry,
 } from '../tensor/conv';
 import { gemm } from '../tensor/gemm';
-import { type SpikeIndex, spikeDensity, spikeGemm, spikeIndex, transposeIndex } from '../tensor/spikes';
+import { type SpikeIndex, spikeGemm, spikeIndex, splitRepeats, transposeIndex } from '../tensor/spikes';
 import { transposeInto } from '../tensor/layout';
 import { normAxis, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -37,28 +37,70 @@ import { Tensor } from '../tensor/tensor';
  */
 export const EVENT_MAX_DENSITY = 0.5;
 
-/** y[rows, out] = x[rows, in]·Wᵀ + b, written into `y`; event-driven when `spikes` indexes a binary x. */
-function linearForward(x: Tensor, w: Tensor, b: Tensor | null, rows: number, inF: number, outF: number, y: Float32Array, spikes: SpikeIndex | null): void {
-  if (b !== null) for (let r = 0; r < rows; r++) y.set(b.data, r * outF);
-  if (spikes !== null) {
-    // Each output row is the sum of the rows of Wᵀ at that row's spikes.
-    spikeGemm(spikes, w.data, outF, y, b !== null, true);
+/**
+ * The spikes of a binary input, indexed for the event-driven kernels: all of them in `rest`,
+ * or, when many repeat along the leading (time) axis of L steps, the repeating ones once in
+ * `common` [R, in] and the others in `rest` [L·R, in].
+ */
+interface InputEvents {
+  readonly steps: number;
+  readonly common: SpikeIndex | null;
+  readonly rest: SpikeIndex;
+}
+
+/** Indexes a binary x [..., in] for the event-driven kernels, or null when it is too dense for them to pay. */
+function inputEvents(x: Tensor, rows: number, inF: number): InputEvents | null {
+  if (!x.binary) return null;
+  const L = x.ndim >= 3 ? x.shape[0] : 1;
+  const split = L > 1 ? splitRepeats(x.data, L, rows / L, inF) : null;
+  const events: InputEvents = split !== null ? { steps: L, ...split } : { steps: 1, common: null, rest: spikeIndex(x.data, rows, inF) };
+  const ones = events.rest.idx.length + L * (events.common?.idx.length ?? 0);
+  return ones > EVENT_MAX_DENSITY * rows * inF ? null : events;
+}
+
+/** y[rows, out] = x[rows, in]·Wᵀ + b, written into `y`; event-driven when `events` indexes a binary x. */
+function linearForward(x: Tensor, w: Tensor, b: Tensor | null, rows: number, inF: number, outF: number, y: Float32Array, events: InputEvents | null): void {
+  if (events === null) {
+    if (b !== null) for (let r = 0; r < rows; r++) y.set(b.data, r * outF);
+    gemm(false, true, rows, outF, inF, x.data, 0, inF, w.data, 0, inF, y, 0, outF, b !== null);
     return;
   }
-  gemm(false, true, rows, outF, inF, x.data, 0, inF, w.data, 0, inF, y, 0, outF, b !== null);
+  // Each output row is the sum of the rows of Wᵀ at that row's spikes (plus the bias); the
+  // repeating spikes' sum is formed once per sample and copied into every step.
+  const { steps, common, rest } = events;
+  const head = common === null ? rows : rows / steps;
+  if (b !== null) for (let r = 0; r < head; r++) y.set(b.data, r * outF);
+  if (common !== null) {
+    spikeGemm(common, w.data, outF, y, b !== null, true);
+    for (let l = 1; l < steps; l++) y.copyWithin(l * head * outF, 0, head * outF);
+  }
+  spikeGemm(rest, w.data, outF, y, b !== null || common !== null, true);
 }
 
 /** dW[out, in] = Gᵀ[out, rows]·X[rows, in]; for spikes, dWᵀ[in, :] sums the rows of G where input `in` fired. */
-function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number, outF: number, spikes: SpikeIndex | null): Float32Array {
+function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number, outF: number, events: InputEvents | null): Float32Array {
   const dw = new Float32Array(outF * inF);
-  if (spikes !== null) {
-    const dwt = new Float32Array(inF * outF);
-    spikeGemm(transposeIndex(spikes), g, outF, dwt);
-    transposeInto(dwt, inF, outF, dw);
+  if (events === null) {
+    gemm(true, false, outF, inF, rows, g, 0, outF, x.data, 0, inF, dw, 0, inF, false);
     return dw;
   }
-  gemm(true, false, outF, inF, rows, g, 0, outF, x.data, 0, inF, dw, 0, inF, false);
+  const { steps, common, rest } = events;
+  const dwt = new Float32Array(inF * outF);
+  // A spike repeating at every step meets the sum of G over the steps.
+  if (common !== null) spikeGemm(transposeIndex(common), sumBlocks(g, steps, (rows / steps) * outF), outF, dwt);
+  spikeGemm(transposeIndex(rest), g, outF, dwt, common !== null);
+  transposeInto(dwt, inF, outF, dw);
   return dw;
+}
+
+/** Σ_l a[l] over the L consecutive blocks of `size` elements of a, accumulated in double precision. */
+function sumBlocks(a: Float32Array, L: number, size: number): Float32Array {
+  const acc = new Float64Array(size);
+  for (let l = 0; l < L; l++) {
+    const o = l * size;
+    for (let i = 0; i < size; i++) acc[i] += a[o + i];
+  }
+  return Float32Array.from(acc);
 }
 
 /**
@@ -66,6 +108,11 @@ function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number,
  * are folded into the rows of one GEMM, so [T, B, in] costs one product for all T steps.
  * One autograd node: dX = G·W, dW = Gᵀ·X, db = Σ_rows G, each a GEMM with transpose flags
  * (no transposed copies).
+ *
+ * A binary x (spikes, density ≤ {@link EVENT_MAX_DENSITY}) takes the event-driven kernels; when
+ * x has 3 or more axes and many of its ones repeat at every step of the leading (time) axis —
+ * a Poisson encoding's bright pixels — those are summed once per sample and shared by all steps,
+ * in the product and in dW.
  *
  * @example
  * ```ts
@@ -84,9 +131,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rows = sizeOf(x.shape.slice(0, -1));
   const y = new Float32Array(rows * outF);
   // A binary input (spikes) goes event-driven when sparse enough; the index also serves backward.
-  let spikes = x.binary ? spikeIndex(x.data, rows, inF) : null;
-  if (spikes !== null && spikeDensity(spikes) > EVENT_MAX_DENSITY) spikes = null;
-  linearForward(x, weight, bias, rows, inF, outF, y, spikes);
+  const events = inputEvents(x, rows, inF);
+  linearForward(x, weight, bias, rows, inF, outF, y, events);
   const out = new Tensor(y, [...x.shape.slice(0, -1), outF]);
   return record('linear', out, bias !== null ? [x, weight, bias] : [x, weight], (g) => {
     const gd = g.data;
@@ -96,7 +142,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
       gemm(false, false, rows, inF, outF, gd, 0, outF, weight.data, 0, inF, d, 0, inF, false);
       dx = new Tensor(d, x.shape);
     }
-    const dw = weight.requiresGrad ? new Tensor(linearWeightGrad(gd, x, rows, inF, outF, spikes), weight.shape) : null;
+    const dw = weight.requiresGrad ? new Tensor(linearWeightGrad(gd, x, rows, inF, outF, events), weight.shape) : null;
     const db = bias !== null && bias.requiresGrad ? new Tensor(columnSums(gd, rows, outF), bias.shape) : null;
     return [dx, dw, db];
   });

@@ -114,6 +114,32 @@ describe('linear (fused node)', () => {
     );
   });
 
+  it('spikes that repeat at every step (a Poisson encoding of bright pixels) give the dense result, forward and backward', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 16, max: 60 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer(), (t, n, inF, outF, withBias, seed) => {
+        const rng = new Rng(seed);
+        // Per (sample, input): fire at every step (p = 1), at random (p = 0.5) or never; density ≈ 0.25.
+        const p = Array.from({ length: n * inF }, () => { const u = rng.uniform(); return u < 0.2 ? 1 : u < 0.3 ? 0.5 : 0; });
+        const data = Float32Array.from({ length: t * n * inF }, (_, i) => +(rng.uniform() < p[i % (n * inF)]));
+        const w = randomTensor([outF, inF], seed + 1);
+        const b = randomTensor([outF], seed + 2);
+        const g = randomTensor([t, n, outF], seed + 3);
+        const run = (binary: boolean) => {
+          const x = new Tensor(data.slice(), [t, n, inF], { binary });
+          const wl = new Tensor(w.data.slice(), w.shape, { requiresGrad: true });
+          const bl = withBias ? new Tensor(b.data.slice(), b.shape, { requiresGrad: true }) : null;
+          const y = linear(x, wl, bl);
+          y.backward(g);
+          return [y.data, wl.grad!.data, bl?.grad!.data ?? new Float32Array(0)];
+        };
+        const event = run(true);
+        const dense = run(false);
+        event.forEach((a, k) => expect(firstMismatch(a, dense[k], 1e-5, 1e-5), `output ${k}`).toBe(-1));
+      }),
+      { numRuns: 80 },
+    );
+  });
+
   it('refuses a tensor marked binary that holds other values', () => {
     const x = new Tensor(Float32Array.of(0, 1, 0.5), [1, 3], { binary: true });
     expect(() => linear(x, randomTensor([2, 3], 1))).toThrow(/marked binary holds 0.5/);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors';
 import { Rng } from '../../src/rng';
-import { spikeDensity, spikeGemm, spikeIndex, transposeIndex } from '../../src/tensor/spikes';
+import { spikeDensity, spikeGemm, spikeIndex, splitRepeats, transposeIndex } from '../../src/tensor/spikes';
 
 /** A binary matrix with a given density, plus optionally one all-zero and one all-one row. */
 function spikes(rows: number, cols: number, density: number, seed: number, extremes: boolean): Float32Array {
@@ -90,5 +90,53 @@ describe('event-driven spike kernels', () => {
     expect(() => spikeIndex(Float32Array.of(0, 0, 1, NaN), 2, 2)).toThrow(/holds NaN at flat index 3/);
     expect(() => spikeIndex(Float32Array.of(Infinity, 0, 1, 0), 2, 2)).toThrow(/holds Infinity at flat index 0/);
     expect(() => spikeIndex(Float32Array.of(1, 0, 1, -1), 2, 2)).toThrow(/holds -1 at flat index 3/);
+  });
+
+  it('splitRepeats: common = the AND of the L blocks, rest = x − common, by the literal definition', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 4, max: 40 }), fc.integer({ min: 0, max: 3 }), fc.integer(), (L, R, K, off, seed) => {
+        // Poisson-like: each (sample, input) fires always, never, or at random.
+        const rng = new Rng(seed);
+        const kind = Array.from({ length: R * K }, () => rng.uniform());
+        const x = new Float32Array(off + L * R * K).fill(0.5); // the offset part is never read
+        for (let l = 0; l < L; l++) for (let i = 0; i < R * K; i++) x[off + l * R * K + i] = kind[i] < 0.4 ? 1 : kind[i] < 0.7 ? +(rng.uniform() < 0.5) : 0;
+        const split = splitRepeats(x, L, R, K, off);
+        const at = (l: number, r: number, k: number) => x[off + (l * R + r) * K + k];
+        const common: number[][] = [];
+        let repeats = 0;
+        for (let r = 0; r < R; r++) {
+          common.push([]);
+          for (let k = 0; k < K; k++) {
+            let all = true;
+            for (let l = 0; l < L; l++) all &&= at(l, r, k) === 1;
+            if (all) common[r].push(k);
+          }
+          repeats += common[r].length;
+        }
+        if (repeats * (L - 1) <= L * R) {
+          expect(split).toBeNull();
+          return;
+        }
+        expect(split).not.toBeNull();
+        const rows = (ix: { rowPtr: Int32Array; idx: Int32Array; rows: number }) => Array.from({ length: ix.rows }, (_, r) => Array.from(ix.idx.subarray(ix.rowPtr[r], ix.rowPtr[r + 1])));
+        expect(rows(split!.common)).toEqual(common);
+        for (let l = 0; l < L; l++) {
+          for (let r = 0; r < R; r++) {
+            const rest = [];
+            for (let k = 0; k < K; k++) if (at(l, r, k) === 1 && !common[r].includes(k)) rest.push(k);
+            expect(rows(split!.rest)[l * R + r]).toEqual(rest);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('splitRepeats refuses a "binary" matrix holding something else, and declines when nothing repeats', () => {
+    const x = new Float32Array(2 * 1 * 8).fill(1);
+    x[11] = 0.5;
+    expect(() => splitRepeats(x, 2, 1, 8)).toThrow(/holds 0.5 at flat index 11/);
+    expect(splitRepeats(Float32Array.of(1, 0, 0, 1, 0, 1, 1, 0), 2, 1, 4)).toBeNull();
+    expect(splitRepeats(new Float32Array(8).fill(1), 1, 2, 4)).toBeNull(); // one block: nothing to share
   });
 });
