@@ -27,7 +27,9 @@ export interface PoissonOptions {
 /**
  * Rate (Poisson) coding: S[t, i] ~ Bernoulli(clamp(gain·x[i], 0, 1)), independently for
  * every element and step. The draws run step by step, element by element in row-major
- * order, one 32-bit output of `rng` each: S = [u32 < p·2³²]. The output is marked binary.
+ * order, one 32-bit output of `rng` each: S = [u32 < p·2³²]. Elements whose p is exactly 0
+ * or 1 are certain and draw nothing (on MNIST, four pixels in five are 0, so this saves most
+ * of the draws). The output is marked binary.
  *
  * Two calls on the same batch give two independent encodings: the two "views" of
  * self-supervised learning.
@@ -45,21 +47,31 @@ export function poisson(x: Tensor, options: PoissonOptions): Tensor {
   const gain = options.gain ?? 1;
   if (!Number.isFinite(gain) || gain < 0) throw new OptionError(`poisson: gain must be a non-negative finite number, got ${gain}`);
   const n = x.size;
-  const thresholds = new Float64Array(n);
   const src = x.data;
+  // The uncertain elements (0 < p < 1) with their thresholds p·2³², and the certain ones (p = 1).
+  const uncertain = new Int32Array(n);
+  const thresholds = new Float64Array(n);
+  const certain = new Int32Array(n);
+  let nu = 0;
+  let nc = 0;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     if (!(v >= 0 && v <= 1) && !options.clamp) {
       throw new OptionError(`poisson: values must lie in [0, 1] (pass clamp: true to clamp them), got ${v} at flat index ${i}`);
     }
     const p = gain * v;
-    thresholds[i] = (p > 1 ? 1 : p > 0 ? p : 0) * TWO_POW_32;
+    if (p >= 1) certain[nc++] = i;
+    else if (p > 0) {
+      uncertain[nu] = i;
+      thresholds[nu++] = p * TWO_POW_32;
+    }
   }
   const out = new Float32Array(steps * n);
   for (let t = 0; t < steps; t++) {
     const base = t * n;
+    for (let k = 0; k < nc; k++) out[base + certain[k]] = 1;
     // +(u < p) rather than a branch: for grey pixels the outcome is a coin flip.
-    for (let i = 0; i < n; i++) out[base + i] = +(rng.nextU32() < thresholds[i]);
+    for (let k = 0; k < nu; k++) out[base + uncertain[k]] = +(rng.nextU32() < thresholds[k]);
   }
   return new Tensor(out, [steps, ...x.shape], { binary: true });
 }

@@ -95,16 +95,17 @@ export interface RepeatSplit {
 export function splitRepeats(x: Float32Array, L: number, R: number, K: number, offset = 0): RepeatSplit | null {
   const RK = R * K;
   if (L < 2 || RK === 0) return null;
-  // One pass: the AND of the L blocks, branch-free.
+  // The AND of the L blocks, branch-free, stopping early once too few ones can still repeat
+  // (hidden layers' spikes rarely repeat: their check ends after a few blocks).
   if (repeatMask.length < RK) repeatMask = new Uint8Array(RK);
   const mask = repeatMask;
-  for (let i = 0; i < RK; i++) mask[i] = +(x[offset + i] === 1);
-  for (let l = 1; l < L; l++) {
-    const base = offset + l * RK;
-    for (let i = 0; i < RK; i++) mask[i] &= +(x[base + i] === 1);
-  }
   let repeats = 0;
-  for (let i = 0; i < RK; i++) repeats += mask[i];
+  for (let i = 0; i < RK; i++) repeats += mask[i] = +(x[offset + i] === 1);
+  for (let l = 1; l < L && repeats * (L - 1) > L * R; l++) {
+    const base = offset + l * RK;
+    repeats = 0;
+    for (let i = 0; i < RK; i++) repeats += mask[i] &= +(x[base + i] === 1);
+  }
   if (repeats * (L - 1) <= L * R) return null;
   const rowPtr = new Int32Array(R + 1);
   const idx = new Int32Array(repeats);

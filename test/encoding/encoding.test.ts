@@ -6,16 +6,19 @@ import { Rng } from '../../src/rng';
 import { Tensor, tensor } from '../../src/tensor/tensor';
 
 describe('poisson', () => {
-  it('draws S = [u32 < p·2³²] step by step from the rng', () => {
-    const x = tensor([0, 0.25, 0.5, 1], [2, 2]);
-    const s = poisson(x, { steps: 3, rng: new Rng(7) });
-    expect(s.shape).toEqual([3, 2, 2]);
+  it('draws S = [u32 < p·2³²] step by step from the rng, nothing for p = 0 or 1', () => {
+    const ps = [0, 0.25, 1, 0.5, 0, 0.75];
+    const x = tensor(ps, [2, 3]);
+    const g = new Rng(7);
+    const s = poisson(x, { steps: 3, rng: g });
+    expect(s.shape).toEqual([3, 2, 3]);
     expect(s.binary).toBe(true);
     // Independent reconstruction from the same stream.
     const r = new Rng(7);
     const expected: number[] = [];
-    for (let t = 0; t < 3; t++) for (const p of [0, 0.25, 0.5, 1]) expected.push(r.nextU32() < p * 2 ** 32 ? 1 : 0);
+    for (let t = 0; t < 3; t++) for (const p of ps) expected.push(p === 0 ? 0 : p === 1 ? 1 : r.nextU32() < p * 2 ** 32 ? 1 : 0);
     expect([...s.data]).toEqual(expected);
+    expect(g.nextU32()).toBe(r.nextU32()); // the encoder drew exactly as many numbers as the reconstruction
   });
 
   it('fires at rate clamp(gain·x, 0, 1) within a statistical bound', () => {
