@@ -2,9 +2,11 @@
  * Worker threads for the big kernels in Node: `enableThreads()` starts workers and installs
  * a {@link RowParallel} that splits the output rows of a GEMM or an event-driven spike GEMM
  * between them and the calling thread. Operands are copied into SharedArrayBuffers (a cost
- * linear in their size, small next to the product); the caller computes its own rows in
- * place and waits on an Atomics flag per worker. Each row is computed exactly as on one
- * thread, so results do not depend on the thread count.
+ * linear in their size, small next to the product). The rows are cut into chunks that each
+ * thread claims from a shared counter as it frees up, so a slower thread takes fewer; the
+ * caller computes its chunks in place and waits on an Atomics flag per worker. GEMM chunks
+ * are whole 8-row micro-tiles and each row is computed exactly as on one thread, so results
+ * do not depend on the thread count or on who took which chunk.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -13,17 +15,24 @@ import { Worker } from 'node:worker_threads';
 import { OptionError, SpikesslError } from '../errors';
 import { gemmOneThread } from '../tensor/gemm';
 import { type RowParallel, rowParallel, setRowParallel } from '../tensor/parallel';
-import { type SpikeIndex, spikeGemmRows } from '../tensor/spikes';
+import { type SpikeIndex, spikeGemmChunks } from '../tensor/spikes';
 
-/** A job for one worker: rows [r0, r1) of the output, operands in shared memory. */
+/**
+ * A job for the workers: a GEMM or spike GEMM whose output rows are cut into chunks that every
+ * thread, the caller included, claims one at a time from a shared counter until none are left.
+ */
 export type WorkerJob = {
   slot: number;
-  done: SharedArrayBuffer;
-  r0: number;
-  r1: number;
+  /** Int32 words: a done flag per worker slot, then the chunk counter (see SYNC_COUNTER). */
+  sync: SharedArrayBuffer;
+  /** Int32 per chunk: who computed it (0 = the caller, slot + 1 = a worker). */
+  owners: SharedArrayBuffer;
+  /** A failed worker's error message, UTF-8, ERROR_BYTES per slot. */
+  errors: SharedArrayBuffer;
   M: number;
   N: number;
   K: number;
+  chunk: number;
   b: SharedArrayBuffer;
   c: SharedArrayBuffer;
   accumulate: boolean;
@@ -31,6 +40,26 @@ export type WorkerJob = {
   | { kind: 'gemm'; a: SharedArrayBuffer; transA: boolean; transB: boolean }
   | { kind: 'spikeGemm'; rowPtr: SharedArrayBuffer; idx: SharedArrayBuffer; nnz: number; transB: boolean }
 );
+
+/** Index of the chunk counter in the sync words (after the 64 done flags). */
+export const SYNC_COUNTER = 64;
+/** Room for one worker's error message. */
+export const ERROR_BYTES = 1024;
+
+/**
+ * Claims chunks of `job` from the shared counter until none are left, runs `rows` on each
+ * and records the claimant in the owners table.
+ */
+export function claimChunks(job: Pick<WorkerJob, 'sync' | 'owners' | 'M' | 'chunk'>, claimant: number, rows: (r0: number, r1: number) => void): void {
+  const sync = new Int32Array(job.sync);
+  const owners = new Int32Array(job.owners);
+  const chunks = Math.ceil(job.M / job.chunk);
+  for (let k = Atomics.add(sync, SYNC_COUNTER, 1); k < chunks; k = Atomics.add(sync, SYNC_COUNTER, 1)) {
+    const r0 = k * job.chunk;
+    rows(r0, Math.min(job.M, r0 + job.chunk));
+    owners[k] = claimant;
+  }
+}
 
 /** A growable shared buffer. */
 class Shared {
@@ -46,11 +75,15 @@ class Shared {
 }
 
 const WAIT_MS = 120_000;
+/** Chunks per thread: enough to even out threads of unequal speed, few enough that re-packing B per GEMM chunk stays cheap. */
+const CHUNKS_PER_THREAD = 4;
 
 class WorkerPool implements RowParallel {
   readonly threads: number;
   private readonly workers: Worker[];
-  private readonly done = new SharedArrayBuffer(4 * 64);
+  private readonly sync = new SharedArrayBuffer(4 * (SYNC_COUNTER + 1));
+  private readonly errors: SharedArrayBuffer;
+  private readonly owners = new Shared();
   private readonly a = new Shared();
   private readonly b = new Shared();
   private readonly c = new Shared();
@@ -59,6 +92,7 @@ class WorkerPool implements RowParallel {
 
   constructor(threads: number, script: URL) {
     this.threads = threads;
+    this.errors = new SharedArrayBuffer(ERROR_BYTES * threads);
     this.workers = Array.from({ length: threads - 1 }, () => {
       const w = new Worker(script);
       w.unref();
@@ -70,17 +104,35 @@ class WorkerPool implements RowParallel {
     return Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  /** Posts one job per worker, runs `own` on this thread, then waits for every worker. */
-  private run(jobs: WorkerJob[], own: () => void): void {
-    const flags = new Int32Array(this.done);
-    jobs.forEach((job, i) => {
-      Atomics.store(flags, job.slot, 0);
-      this.workers[i].postMessage(job);
+  /**
+   * Posts the job to every worker, claims chunks on this thread too (`own` is handed the
+   * schedule of this thread's chunks and computes their rows straight into the caller's
+   * output), waits for every worker, then copies the rows the workers computed from the shared
+   * output `c` (row length N) into C.
+   */
+  private run(
+    job: Omit<WorkerJob, 'slot' | 'sync' | 'owners' | 'errors'>, own: (schedule: (rows: (r0: number, r1: number) => void) => void) => void,
+    c: Float32Array, C: Float32Array, cOff: number, ldc: number,
+  ): void {
+    const flags = new Int32Array(this.sync);
+    Atomics.store(flags, SYNC_COUNTER, 0);
+    const chunks = Math.ceil(job.M / job.chunk);
+    this.owners.ints(chunks);
+    const shared = { sync: this.sync, owners: this.owners.buffer, errors: this.errors };
+    this.workers.forEach((w, slot) => {
+      Atomics.store(flags, slot, 0);
+      w.postMessage({ ...job, ...shared, slot } as WorkerJob);
     });
-    own();
-    for (const job of jobs) {
-      if (Atomics.wait(flags, job.slot, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker ${job.slot} did not answer within ${WAIT_MS / 1000} s`);
-      if (Atomics.load(flags, job.slot) !== 1) throw new SpikesslError(`enableThreads: worker ${job.slot} failed (its error is on stderr); call disableThreads() to run on one thread`);
+    own((rows) => claimChunks({ ...shared, M: job.M, chunk: job.chunk }, 0, rows));
+    this.workers.forEach((_, slot) => {
+      if (Atomics.wait(flags, slot, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker ${slot} did not answer within ${WAIT_MS / 1000} s`);
+      if (Atomics.load(flags, slot) !== 1) throw new SpikesslError(`enableThreads: worker ${slot} failed: ${workerError(this.errors, slot)} (call disableThreads() to run on one thread)`);
+    });
+    const owners = new Int32Array(this.owners.buffer, 0, chunks);
+    const N = job.N;
+    for (let k = 0; k < chunks; k++) {
+      if (owners[k] === 0) continue;
+      for (let r = k * job.chunk; r < Math.min(job.M, (k + 1) * job.chunk); r++) C.set(c.subarray(r * N, r * N + N), cOff + r * ldc);
     }
   }
 
@@ -91,24 +143,21 @@ class WorkerPool implements RowParallel {
     C: Float32Array, cOff: number, ldc: number,
     accumulate: boolean,
   ): boolean {
-    // Compact copies: op(A) rows of the workers' share read from a [M, K] (or [K, M]) copy.
+    // Compact copies of the operands; C too when accumulating, since any thread may take any rows.
     const a = this.a.floats(M * K);
     copyMatrix(A, aOff, lda, transA ? K : M, transA ? M : K, a);
     const b = this.b.floats(K * N);
     copyMatrix(B, bOff, ldb, transB ? N : K, transB ? K : N, b);
     const c = this.c.floats(M * N);
-    const bounds = splitEven(M, this.threads);
-    if (accumulate) copyMatrix(C, cOff, ldc, bounds[this.threads - 1], N, c);
-    const jobs: WorkerJob[] = this.workers.map((_, w) => ({
-      kind: 'gemm', slot: w, done: this.done, r0: bounds[w], r1: bounds[w + 1], M, N, K, transA, transB, accumulate,
-      a: this.a.buffer, b: this.b.buffer, c: this.c.buffer,
-    }));
-    const mine = bounds[this.threads - 1];
-    this.run(jobs, () => {
-      const rows = M - mine;
-      gemmOneThread(transA, transB, rows, N, K, A, aOff + (transA ? mine : mine * lda), lda, B, bOff, ldb, C, cOff + mine * ldc, ldc, accumulate);
-    });
-    for (let r = 0; r < mine; r++) C.set(c.subarray(r * N, r * N + N), cOff + r * ldc);
+    if (accumulate) copyMatrix(C, cOff, ldc, M, N, c);
+    // Chunks of whole 8-row micro-tiles, so every row is computed exactly as on one thread.
+    const chunk = Math.max(8, Math.ceil(M / (this.threads * CHUNKS_PER_THREAD) / 8) * 8);
+    const job = { kind: 'gemm' as const, M, N, K, chunk, transA, transB, accumulate, a: this.a.buffer, b: this.b.buffer, c: this.c.buffer };
+    this.run(
+      job,
+      (schedule) => schedule((r0, r1) => gemmOneThread(transA, transB, r1 - r0, N, K, A, aOff + (transA ? r0 : r0 * lda), lda, B, bOff, ldb, C, cOff + r0 * ldc, ldc, accumulate)),
+      c, C, cOff, ldc,
+    );
     return true;
   }
 
@@ -119,17 +168,20 @@ class WorkerPool implements RowParallel {
     this.idx.ints(nnz).set(ix.idx);
     this.b.floats(ix.cols * N).set(B.subarray(0, ix.cols * N));
     const c = this.c.floats(ix.rows * N);
-    const bounds = splitBySpikes(ix, this.threads);
-    const mine = bounds[this.threads - 1];
-    if (accumulate) c.set(C.subarray(0, mine * N));
-    const jobs: WorkerJob[] = this.workers.map((_, w) => ({
-      kind: 'spikeGemm', slot: w, done: this.done, r0: bounds[w], r1: bounds[w + 1], M: ix.rows, N, K: ix.cols, accumulate,
-      b: this.b.buffer, c: this.c.buffer, rowPtr: this.rowPtr.buffer, idx: this.idx.buffer, nnz, transB,
-    }));
-    this.run(jobs, () => spikeGemmRows(ix, B, N, C, accumulate, transB, mine, ix.rows));
-    C.set(c.subarray(0, mine * N));
+    if (accumulate) c.set(C.subarray(0, ix.rows * N));
+    const chunk = Math.max(1, Math.ceil(ix.rows / (this.threads * 2 * CHUNKS_PER_THREAD)));
+    const job = { kind: 'spikeGemm' as const, M: ix.rows, N, K: ix.cols, chunk, accumulate, transB, b: this.b.buffer, c: this.c.buffer, rowPtr: this.rowPtr.buffer, idx: this.idx.buffer, nnz };
+    this.run(job, (schedule) => spikeGemmChunks(ix, B, N, C, accumulate, transB, schedule), c, C, 0, N);
     return true;
   }
+}
+
+/** The message a failed worker left in its slot of the shared error buffer. */
+function workerError(errors: SharedArrayBuffer, slot: number): string {
+  const bytes = new Uint8Array(errors, slot * ERROR_BYTES, ERROR_BYTES).slice();
+  const end = bytes.indexOf(0);
+  const text = new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+  return text || 'no message';
 }
 
 /** Copies a rows×cols block (row stride ld, from off) into a compact array. */
@@ -139,24 +191,6 @@ function copyMatrix(src: Float32Array, off: number, ld: number, rows: number, co
     return;
   }
   for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), r * cols);
-}
-
-/** Row boundaries splitting m rows into `parts` near-equal ranges. */
-function splitEven(m: number, parts: number): number[] {
-  return Array.from({ length: parts + 1 }, (_, i) => Math.round((i * m) / parts));
-}
-
-/** Row boundaries giving each part about the same number of spikes (the work of a spike GEMM). */
-function splitBySpikes(ix: SpikeIndex, parts: number): number[] {
-  const bounds = [0];
-  let r = 0;
-  for (let p = 1; p < parts; p++) {
-    const target = (p * ix.idx.length) / parts;
-    while (r < ix.rows && ix.rowPtr[r] < target) r++;
-    bounds.push(r);
-  }
-  bounds.push(ix.rows);
-  return bounds;
 }
 
 let pool: WorkerPool | null = null;

@@ -1,31 +1,36 @@
 /**
- * The worker-thread side of `enableThreads()`: runs the rows it is given of a GEMM or an
- * event-driven spike GEMM on shared memory, then flags its slot done (1) or failed (2).
+ * The worker-thread side of `enableThreads()`: claims chunks of rows of a GEMM or an
+ * event-driven spike GEMM on shared memory until none are left, then flags its slot done (1)
+ * or failed (2, with the error's text left in shared memory).
  */
 import { parentPort } from 'node:worker_threads';
 import { gemmOneThread } from '../tensor/gemm';
-import { spikeGemmRows } from '../tensor/spikes';
-import type { WorkerJob } from './threads';
+import { spikeGemmChunks } from '../tensor/spikes';
+import { ERROR_BYTES, type WorkerJob, claimChunks } from './threads';
 
 parentPort?.on('message', (job: WorkerJob) => {
-  const done = new Int32Array(job.done);
+  const done = new Int32Array(job.sync);
   let status = 1;
   try {
     const B = new Float32Array(job.b);
     const C = new Float32Array(job.c);
+    const schedule = (rows: (r0: number, r1: number) => void) => claimChunks(job, job.slot + 1, rows);
     if (job.kind === 'gemm') {
       const A = new Float32Array(job.a);
-      const rows = job.r1 - job.r0;
       // A is a compact copy: [M, K] (lda = K) or, transposed, [K, M] (lda = M).
-      const aOff = job.transA ? job.r0 : job.r0 * job.K;
-      gemmOneThread(job.transA, job.transB, rows, job.N, job.K, A, aOff, job.transA ? job.M : job.K, B, 0, job.transB ? job.K : job.N, C, job.r0 * job.N, job.N, job.accumulate);
+      const lda = job.transA ? job.M : job.K;
+      schedule((r0, r1) => gemmOneThread(job.transA, job.transB, r1 - r0, job.N, job.K, A, job.transA ? r0 : r0 * job.K, lda, B, 0, job.transB ? job.K : job.N, C, r0 * job.N, job.N, job.accumulate));
     } else {
       const ix = { rows: job.M, cols: job.K, rowPtr: new Int32Array(job.rowPtr), idx: new Int32Array(job.idx, 0, job.nnz) };
-      spikeGemmRows(ix, B, job.N, C, job.accumulate, job.transB, job.r0, job.r1);
+      spikeGemmChunks(ix, B, job.N, C, job.accumulate, job.transB, schedule);
     }
   } catch (e) {
     status = 2;
-    console.error('spikessl worker:', e);
+    // The caller is blocked in Atomics.wait and cannot receive messages: leave the error text in shared memory.
+    const text = new TextEncoder().encode(String((e as Error)?.stack ?? e)).subarray(0, ERROR_BYTES - 1);
+    const slot = new Uint8Array(job.errors, job.slot * ERROR_BYTES, ERROR_BYTES);
+    slot.fill(0);
+    slot.set(text);
   }
   Atomics.store(done, job.slot, status);
   Atomics.notify(done, job.slot);

@@ -191,9 +191,25 @@ function widen(B: Float32Array, K: number, N: number, transB: boolean): Float64A
 
 /** {@link spikeGemm} for output rows [r0, r1) only (a thread's share). */
 export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean, r0: number, r1: number): void {
-  const { rowPtr, idx } = ix;
+  spikeGemmChunks(ix, B, N, C, accumulate, transB, (run) => run(r0, r1));
+}
+
+/**
+ * {@link spikeGemm} for the output row ranges `schedule` hands to `run`, one after another:
+ * B is widened once for all of them (how a worker thread takes chunks as it frees up).
+ */
+export function spikeGemmChunks(
+  ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean,
+  schedule: (run: (r0: number, r1: number) => void) => void,
+): void {
   if (rowAcc.length < N) rowAcc = new Float64Array(N);
   const W = widen(B, ix.cols, N, transB);
+  schedule((r0, r1) => addSpikeRows(ix, W, N, C, accumulate, r0, r1));
+}
+
+/** Output rows [r0, r1) of the spike GEMM from the widened B: each row sums the rows of W at its spikes. */
+function addSpikeRows(ix: SpikeIndex, W: Float64Array, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
+  const { rowPtr, idx } = ix;
   const acc = rowAcc;
   const N4 = N - (N % 4);
   const zeroRow = ix.cols * N;
