@@ -21,7 +21,10 @@ for (const name of names) {
     process.exit(2);
   }
   const outDir = join(root, '.bench-out');
-  await build({ entry: { [name]: join(here, `${name}.ts`), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false });
+  await build({ entry: { [name]: join(here, `${name}.ts`), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: false,
+    // Always .js (ESM under this package's "type": "module"): left to itself tsup picks .mjs when run
+    // from a directory without that package.json, and the import below would load a stale bundle.
+    outExtension: () => ({ js: '.js' }) });
   const outfile = join(outDir, `${name}.js`);
   const mod = await import(pathToFileURL(outfile).href);
   if (typeof mod.main !== 'function') {

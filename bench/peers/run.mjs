@@ -55,7 +55,7 @@ if (!existsSync(MNIST_IMAGES)) {
 // bench/run.mjs does, with the main package's tsup.
 const { build } = await import('tsup');
 const outDir = join(here, '.build');
-await build({ entry: { ours: join(here, 'ours.ts'), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: true });
+await build({ entry: { ours: join(here, 'ours.ts'), worker: join(root, 'src/node/worker.ts') }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, dts: false, clean: true, outExtension: () => ({ js: '.js' }) });
 
 const torchCheck = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
 const hasTorch = torchCheck.status === 0;
