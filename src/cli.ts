@@ -27,6 +27,7 @@ const TRAIN_OPTIONS = {
   seed: { type: 'string', default: '0', help: 'random seed (weights, shuffling, views)' },
   'train-subset': { type: 'string', default: '0', help: 'train on the first N training images (0 = all 60,000)' },
   'probe-subset': { type: 'string', default: '0', help: 'fit the linear probe and kNN on N training images (0 = all)' },
+  'eval-steps': { type: 'string', default: '0', help: 'time steps of the encodings the probes\' features come from (0 = --steps)' },
   augment: { type: 'string', default: 'none', help: 'image augmentation before encoding: none | shift:K | crop | affine' },
   schedule: { type: 'string', default: 'none', help: 'learning-rate schedule: none | cosine (decay to 0 over the run)' },
   bn: { type: 'boolean', default: false, help: 'BatchNorm on each layer\'s input current (statistics over T × batch)' },
@@ -41,6 +42,7 @@ const EVAL_OPTIONS = {
   checkpoint: { type: 'string', default: '', help: 'checkpoint or model file written by spikessl train (required)' },
   'data-dir': TRAIN_OPTIONS['data-dir'],
   'probe-subset': TRAIN_OPTIONS['probe-subset'],
+  'eval-steps': { type: 'string', default: '0', help: 'time steps of the encodings the probes\' features come from (0 = the trained T)' },
   threads: TRAIN_OPTIONS.threads,
 } as const;
 
@@ -122,6 +124,7 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     seed: int(v.seed, 'seed', 0),
     trainSubset: int(v['train-subset'], 'train-subset', 0),
     probeSubset: int(v['probe-subset'], 'probe-subset', 0),
+    evalSteps: int(v['eval-steps'], 'eval-steps', 0),
     augment,
     schedule: oneOf(v.schedule, 'schedule', ['none', 'cosine'] as const),
     bn: v.bn === true,
@@ -157,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       const v = parseTable(EVAL_OPTIONS, rest);
       if (!v.checkpoint) throw new OptionError('eval needs --checkpoint F');
       useThreads(v.threads);
-      await runEval({ checkpoint: String(v.checkpoint), dataDir: String(v['data-dir']) || undefined, probeSubset: int(v['probe-subset'], 'probe-subset', 0) });
+      await runEval({ checkpoint: String(v.checkpoint), dataDir: String(v['data-dir']) || undefined, probeSubset: int(v['probe-subset'], 'probe-subset', 0), evalSteps: int(v['eval-steps'], 'eval-steps', 0) });
       return 0;
     }
     throw new OptionError(`unknown command '${command}' (expected train or eval; see spikessl --help)`);

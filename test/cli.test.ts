@@ -18,13 +18,15 @@ describe('spikessl CLI options', () => {
     expect(c).toMatchObject({ loss: 'vicreg', encoder: 'mlp', epochs: 3, lr: 5e-4, augment: 'shift:2', baselines: false, steps: 8, batch: 256, seed: 0, dataDir: null, bn: false, temperature: 0.5 });
     expect(parseTrainArgs(['--loss', 'ntxent', '--temperature', '0.2']).temperature).toBe(0.2);
     expect(c.channels).toEqual([32, 64]);
+    expect(c.evalSteps).toBe(0);
+    expect(parseTrainArgs(['--eval-steps', '16']).evalSteps).toBe(16);
     expect(parseTrainArgs(['--encoder', 'conv', '--channels', '8,16']).channels).toEqual([8, 16]);
   });
 
   it('--help lists every option with its default and exits 0', async () => {
     expect(await main(['--help'])).toBe(0);
     const text = logs.join('\n');
-    for (const flag of ['--loss', '--temperature', '--encoder', '--epochs', '--batch', '--steps', '--hidden', '--channels', '--lr', '--seed', '--train-subset', '--augment', '--data-dir', '--out', '--checkpoint', '--threads']) {
+    for (const flag of ['--loss', '--temperature', '--encoder', '--epochs', '--batch', '--steps', '--hidden', '--channels', '--eval-steps', '--lr', '--seed', '--train-subset', '--augment', '--data-dir', '--out', '--checkpoint', '--threads']) {
       expect(text).toContain(flag);
     }
     expect(text).toMatch(/--epochs <v>\s+training epochs \(default: 1\)/);
@@ -40,6 +42,7 @@ describe('spikessl CLI options', () => {
       [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop or affine/],
       [['train', '--channels', '8'], /--channels must be two integers ≥ 1 as C1,C2, got '8'/],
       [['train', '--channels', '8,0'], /--channels must be an integer ≥ 1, got '0'/],
+      [['train', '--eval-steps=-4'], /--eval-steps must be an integer ≥ 0, got '-4'/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
       [['eval'], /eval needs --checkpoint/],
       [['fly'], /unknown command 'fly'/],

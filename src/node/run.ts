@@ -45,6 +45,8 @@ export interface TrainConfig {
   trainSubset: number;
   /** Fit the probes on the first N training images (0 = all). */
   probeSubset: number;
+  /** Time steps of the Poisson encodings the probes' features are taken from (absent or 0: `steps`). */
+  evalSteps?: number;
   augment: string;
   /** Learning-rate schedule: constant, or a cosine decay to 0 over all batches of the run. */
   schedule: 'none' | 'cosine';
@@ -149,8 +151,9 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const timings: Record<string, number> = { train: trainSeconds };
   const warn = (m: string) => log(`  note: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`);
   let t0 = performance.now();
-  const sslTrain = featureSet(model.encoder, probeTrain, config.steps, config.seed + 1);
-  const sslTest = featureSet(model.encoder, test, config.steps, config.seed + 2);
+  const evalSteps = config.evalSteps || config.steps;
+  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, config.seed + 1);
+  const sslTest = featureSet(model.encoder, test, evalSteps, config.seed + 2);
   timings.features = (performance.now() - t0) / 1000;
   const ssl = probe(sslTrain, sslTest, { onWarning: warn });
   timings.linear = ssl.seconds.linear;
@@ -161,7 +164,7 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
     const random = buildModel(config, new Rng(config.seed)).encoder;
     // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
     calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: new Rng(config.seed + 5) });
-    rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, config.steps, config.seed + 1), featureSet(random, test, config.steps, config.seed + 2), { onWarning: warn }) });
+    rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, evalSteps, config.seed + 1), featureSet(random, test, evalSteps, config.seed + 2), { onWarning: warn }) });
     rows.push({ model: 'raw pixels', result: probe(pixels(probeTrain), pixels(test), { onWarning: warn }) });
     timings.baselines = (performance.now() - t0) / 1000;
   }
@@ -220,7 +223,7 @@ function buildReport(
 }
 
 /** Runs `spikessl eval`: rebuilds the model from a checkpoint or model file and evaluates it. */
-export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number }): Promise<ProbeResult> {
+export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number }): Promise<ProbeResult> {
   if (!existsSync(options.checkpoint)) throw new OptionError(`--checkpoint: no file at ${options.checkpoint}`);
   let config: TrainConfig;
   let state: Record<string, Tensor>;
@@ -239,8 +242,9 @@ export async function runEval(options: { checkpoint: string; dataDir?: string; p
   const fullTrain = loadMnist({ split: 'train', dir: options.dataDir });
   const test = loadMnist({ split: 'test', dir: options.dataDir });
   const probeTrain = options.probeSubset > 0 ? subset(fullTrain, Math.min(options.probeSubset, fullTrain.n)) : fullTrain;
-  log(`spikessl eval: ${options.checkpoint} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps})`);
-  const r = probe(featureSet(model.encoder, probeTrain, config.steps, config.seed + 1), featureSet(model.encoder, test, config.steps, config.seed + 2));
+  const evalSteps = options.evalSteps || config.evalSteps || config.steps;
+  log(`spikessl eval: ${options.checkpoint} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
+  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, config.seed + 1), featureSet(model.encoder, test, evalSteps, config.seed + 2));
   log(formatTable([{ representation: 'SSL encoder', 'linear probe %': (100 * r.linear).toFixed(2), 'kNN %': (100 * r.knn).toFixed(2) }]));
   return r;
 }
