@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OptionError, SpikesslError } from '../errors';
-import { gemmOneThread } from '../tensor/gemm';
+import { gemmChunks } from '../tensor/gemm';
 import { type RowParallel, rowParallel, setRowParallel } from '../tensor/parallel';
 import { type SpikeIndex, spikeGemmChunks } from '../tensor/spikes';
 
@@ -155,7 +155,7 @@ class WorkerPool implements RowParallel {
     const job = { kind: 'gemm' as const, M, N, K, chunk, transA, transB, accumulate, a: this.a.buffer, b: this.b.buffer, c: this.c.buffer };
     this.run(
       job,
-      (schedule) => schedule((r0, r1) => gemmOneThread(transA, transB, r1 - r0, N, K, A, aOff + (transA ? r0 : r0 * lda), lda, B, bOff, ldb, C, cOff + r0 * ldc, ldc, accumulate)),
+      (schedule) => gemmChunks(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate, schedule),
       c, C, cOff, ldc,
     );
     return true;

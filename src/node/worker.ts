@@ -4,7 +4,7 @@
  * or failed (2, with the error's text left in shared memory).
  */
 import { parentPort } from 'node:worker_threads';
-import { gemmOneThread } from '../tensor/gemm';
+import { gemmChunks } from '../tensor/gemm';
 import { spikeGemmChunks } from '../tensor/spikes';
 import { ERROR_BYTES, type WorkerJob, claimChunks } from './threads';
 
@@ -19,7 +19,7 @@ parentPort?.on('message', (job: WorkerJob) => {
       const A = new Float32Array(job.a);
       // A is a compact copy: [M, K] (lda = K) or, transposed, [K, M] (lda = M).
       const lda = job.transA ? job.M : job.K;
-      schedule((r0, r1) => gemmOneThread(job.transA, job.transB, r1 - r0, job.N, job.K, A, job.transA ? r0 : r0 * job.K, lda, B, 0, job.transB ? job.K : job.N, C, r0 * job.N, job.N, job.accumulate));
+      gemmChunks(job.transA, job.transB, job.M, job.N, job.K, A, 0, lda, B, 0, job.transB ? job.K : job.N, C, 0, job.N, job.accumulate, schedule);
     } else {
       const ix = { rows: job.M, cols: job.K, rowPtr: new Int32Array(job.rowPtr), idx: new Int32Array(job.idx, 0, job.nnz) };
       spikeGemmChunks(ix, B, job.N, C, job.accumulate, job.transB, schedule);

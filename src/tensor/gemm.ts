@@ -32,6 +32,8 @@ const KC = 256;
 const MC = 128;
 /** Columns of a packed B block (KC·NC doubles = 1 MiB, in L2/L3). */
 const NC = 512;
+/** op(B) up to this many doubles (32 MiB) is packed once per call rather than once per row range. */
+const PACK_ONCE_MAX = 1 << 22;
 
 /** Packed op(A) and op(B) blocks; grown on demand and reused across calls. */
 let packedA = new Float64Array(0);
@@ -69,7 +71,7 @@ export function gemm(
   gemmOneThread(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate);
 }
 
-/** {@link gemm} on the calling thread only (what each thread of a parallel GEMM runs). */
+/** {@link gemm} on the calling thread only. */
 export function gemmOneThread(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: Float32Array, aOff: number, lda: number,
@@ -77,28 +79,54 @@ export function gemmOneThread(
   C: Float32Array, cOff: number, ldc: number,
   accumulate: boolean,
 ): void {
+  gemmChunks(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate, (rows) => rows(0, M));
+}
+
+/**
+ * {@link gemm} for the row ranges `schedule` hands to `rows`, one after another (what each
+ * thread of a parallel GEMM runs, taking chunks as it frees up). Each range must start at a
+ * multiple of MR = 8, so that rows fall into the same micro-tiles as in one call over all of
+ * them and come out bit-identical. op(B) is packed once for all the ranges when it fits in
+ * PACK_ONCE_MAX doubles, and block by block for each range otherwise.
+ */
+export function gemmChunks(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, aOff: number, lda: number,
+  B: Float32Array, bOff: number, ldb: number,
+  C: Float32Array, cOff: number, ldc: number,
+  accumulate: boolean,
+  schedule: (rows: (r0: number, r1: number) => void) => void,
+): void {
   checkArgs('gemm', transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
   if (M === 0 || N === 0) return;
-  // Zeroing first lets the kernel always add, so it has a single code path.
-  if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
-  if (K === 0) return;
-
-  const kpMax = roundUp(Math.min(KC, K), 2);
-  const needA = kpMax * roundUp(Math.min(MC, M), MR);
-  const needB = kpMax * roundUp(Math.min(NC, N), NR);
-  if (packedA.length < needA) packedA = new Float64Array(needA);
-  if (packedB.length < needB) packedB = new Float64Array(needB);
-  const pa = packedA;
-  const pb = packedB;
-
+  // Offsets of the packed (j0, k0) blocks of op(B), in loop order.
+  const blocks: number[] = [];
+  let total = 0;
   for (let j0 = 0; j0 < N; j0 += NC) {
-    const nc = Math.min(NC, N - j0);
     for (let k0 = 0; k0 < K; k0 += KC) {
-      const kc = Math.min(KC, K - k0);
-      const kp = roundUp(kc, 2);
-      packB(pb, transB, B, bOff, ldb, k0, kc, kp, j0, nc);
-      for (let i0 = 0; i0 < M; i0 += MC) {
-        const mc = Math.min(MC, M - i0);
+      blocks.push(total);
+      total += roundUp(Math.min(KC, K - k0), 2) * roundUp(Math.min(NC, N - j0), NR);
+    }
+  }
+  const once = total <= PACK_ONCE_MAX;
+  const needB = once ? total : roundUp(Math.min(KC, K), 2) * roundUp(Math.min(NC, N), NR);
+  if (packedB.length < needB) packedB = new Float64Array(needB);
+  const pb = packedB;
+  if (once) forEachBlock(N, K, (j0, nc, k0, kc, kp, b) => packB(pb, blocks[b], transB, B, bOff, ldb, k0, kc, kp, j0, nc));
+  schedule((r0, r1) => {
+    const m = r1 - r0;
+    if (m <= 0) return;
+    // Zeroing first lets the kernel always add, so it has a single code path.
+    if (!accumulate) for (let i = r0; i < r1; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+    if (K === 0) return;
+    const needA = roundUp(Math.min(KC, K), 2) * roundUp(Math.min(MC, m), MR);
+    if (packedA.length < needA) packedA = new Float64Array(needA);
+    const pa = packedA;
+    forEachBlock(N, K, (j0, nc, k0, kc, kp, b) => {
+      const bb = once ? blocks[b] : 0;
+      if (!once) packB(pb, 0, transB, B, bOff, ldb, k0, kc, kp, j0, nc);
+      for (let i0 = r0; i0 < r1; i0 += MC) {
+        const mc = Math.min(MC, r1 - i0);
         packA(pa, transA, A, aOff, lda, i0, mc, k0, kc, kp);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = Math.min(NR, nc - jr);
@@ -106,10 +134,10 @@ export function gemmOneThread(
             const mr = Math.min(MR, mc - ir);
             const ci = cOff + (i0 + ir) * ldc + j0 + jr;
             if (mr === MR && nr === NR) {
-              microKernel(kp, pa, ir * kp, pb, jr * kp, C, ci, ldc);
+              microKernel(kp, pa, ir * kp, pb, bb + jr * kp, C, ci, ldc);
             } else {
               edgeTile.fill(0);
-              microKernel(kp, pa, ir * kp, pb, jr * kp, edgeTile, 0, NR);
+              microKernel(kp, pa, ir * kp, pb, bb + jr * kp, edgeTile, 0, NR);
               for (let i = 0; i < mr; i++) {
                 for (let j = 0; j < nr; j++) C[ci + i * ldc + j] += edgeTile[i * NR + j];
               }
@@ -117,6 +145,18 @@ export function gemmOneThread(
           }
         }
       }
+    });
+  });
+}
+
+/** Calls f for every (NC-wide, KC-deep) block of op(B), j0-major, with its padded depth and running index. */
+function forEachBlock(N: number, K: number, f: (j0: number, nc: number, k0: number, kc: number, kp: number, b: number) => void): void {
+  let b = 0;
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = Math.min(NC, N - j0);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = Math.min(KC, K - k0);
+      f(j0, nc, k0, kc, roundUp(kc, 2), b++);
     }
   }
 }
@@ -148,15 +188,15 @@ function roundUp(n: number, m: number): number {
 
 /**
  * Packs op(B)[k0 : k0+kc, j0 : j0+nc] into NR-wide panels, each kp×NR row-major
- * (panel p at p·kp·NR), zero-filling columns past nc and rows kc..kp.
+ * (panel p at base + p·kp·NR), zero-filling columns past nc and rows kc..kp.
  */
 function packB(
-  pb: Float64Array, transB: boolean, B: Float32Array, bOff: number, ldb: number,
+  pb: Float64Array, base: number, transB: boolean, B: Float32Array, bOff: number, ldb: number,
   k0: number, kc: number, kp: number, j0: number, nc: number,
 ): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr);
-    const p = jr * kp;
+    const p = base + jr * kp;
     if (!transB) {
       // op(B)[k][j] = B[k][j]: rows of the panel are contiguous runs of B.
       let src = bOff + k0 * ldb + j0 + jr;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors';
 import { Rng } from '../../src/rng';
-import { gemm, gemmNaive } from '../../src/tensor/gemm';
+import { gemm, gemmChunks, gemmNaive, gemmOneThread } from '../../src/tensor/gemm';
 
 type Gemm = typeof gemm;
 
@@ -165,6 +165,32 @@ describe('gemm', () => {
     }
     expectMatches(gemm, makeProblem({ transA: false, transB: true, M: 129, N: 9, K: 600, ...noPad, accumulate: true }, 2));
     expectMatches(gemm, makeProblem({ transA: true, transB: false, M: 1, N: 1030, K: 513, ...noPad, accumulate: false }, 3));
+  });
+
+  it('gemmChunks over 8-aligned row ranges in any order matches the reference and, bit for bit, one call over all rows', () => {
+    // What a worker pool relies on: who computes which chunk, and when, does not change a bit.
+    const chunked = (chunk: number, seed: number): Gemm => {
+      const f: Gemm = (tA, tB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc) =>
+        gemmChunks(tA, tB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc, (rows) => {
+          const starts = Array.from({ length: Math.ceil(M / chunk) }, (_, k) => k * chunk);
+          new Rng(seed).shuffle(starts);
+          for (const r0 of starts) rows(r0, Math.min(M, r0 + chunk));
+        });
+      Object.defineProperty(f, 'name', { value: `gemmChunks(${chunk})` });
+      return f;
+    };
+    fc.assert(
+      fc.property(layout, fc.constantFrom(8, 16, 24, 136), fc.integer(), (l, chunk, seed) => {
+        const p = makeProblem(l, seed);
+        expectMatches(chunked(chunk, seed), p);
+        expect(sameBits(run(chunked(chunk, seed), p), run(gemmOneThread, p))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+    // op(B) too big to pack once (K·N > 2²² doubles): packed again for each range.
+    const big = makeProblem({ transA: false, transB: true, M: 20, N: 2100, K: 2050, ...noPad, accumulate: true }, 4);
+    expectMatches(chunked(8, 5), big);
+    expect(sameBits(run(chunked(8, 5), big), run(gemmOneThread, big))).toBe(true);
   });
 
   it('agrees with gemmNaive on a shape spanning several blocks', () => {
