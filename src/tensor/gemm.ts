@@ -102,12 +102,10 @@ export function gemmChunks(
   // Offsets of the packed (j0, k0) blocks of op(B), in loop order.
   const blocks: number[] = [];
   let total = 0;
-  for (let j0 = 0; j0 < N; j0 += NC) {
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      blocks.push(total);
-      total += roundUp(Math.min(KC, K - k0), 2) * roundUp(Math.min(NC, N - j0), NR);
-    }
-  }
+  forEachBlock(N, K, (_j0, nc, _k0, _kc, kp) => {
+    blocks.push(total);
+    total += kp * roundUp(nc, NR);
+  });
   const once = total <= PACK_ONCE_MAX;
   const needB = once ? total : roundUp(Math.min(KC, K), 2) * roundUp(Math.min(NC, N), NR);
   if (packedB.length < needB) packedB = new Float64Array(needB);
