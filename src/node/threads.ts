@@ -75,7 +75,7 @@ class Shared {
 }
 
 const WAIT_MS = 120_000;
-/** Chunks per thread: enough to even out threads of unequal speed, few enough that re-packing B per GEMM chunk stays cheap. */
+/** Chunks per thread: enough to even out threads of unequal speed, few enough that per-chunk bookkeeping (A panels, counter, copy-back) stays small. */
 const CHUNKS_PER_THREAD = 4;
 
 class WorkerPool implements RowParallel {
