@@ -86,21 +86,11 @@ function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number,
   }
   const { steps, common, rest } = events;
   const dwt = new Float32Array(inF * outF);
-  // A spike repeating at every step meets the sum of G over the steps.
-  if (common !== null) spikeGemm(transposeIndex(common), sumBlocks(g, steps, (rows / steps) * outF), outF, dwt);
+  // A spike repeating at every step meets the sum of G over the steps (G as L rows of R·out).
+  if (common !== null) spikeGemm(transposeIndex(common), columnSums(g, steps, (rows / steps) * outF), outF, dwt);
   spikeGemm(transposeIndex(rest), g, outF, dwt, common !== null);
   transposeInto(dwt, inF, outF, dw);
   return dw;
-}
-
-/** Σ_l a[l] over the L consecutive blocks of `size` elements of a, accumulated in double precision. */
-function sumBlocks(a: Float32Array, L: number, size: number): Float32Array {
-  const acc = new Float64Array(size);
-  for (let l = 0; l < L; l++) {
-    const o = l * size;
-    for (let i = 0; i < size; i++) acc[i] += a[o + i];
-  }
-  return Float32Array.from(acc);
 }
 
 /**
