@@ -2,16 +2,17 @@
  * The reference training step R1 (batch 256, T = 8): two Poisson views → Linear 784→512 →
  * Leaky → Linear 512→512 → Leaky → firing rate → projector (Linear, BatchNorm1d, ReLU,
  * Linear) → Barlow Twins → backward → Adam. Reports samples/s, the time split by phase and
- * peak memory, and feature extraction (forward only, no graph) per sample.
+ * peak memory, and feature extraction (forward only, no graph) per sample. The step is
+ * SSLTrainer.trainStep's (on two threads the second view runs on the worker).
  * Run: node bench/run.mjs train-step
  */
-import { backward, noGrad } from '../src/autograd/engine';
+import { noGrad } from '../src/autograd/engine';
 import { poisson } from '../src/encoding/index';
 import { Adam } from '../src/optim/adam';
 import { firingRate } from '../src/neurons/functional';
 import { Rng } from '../src/rng';
-import { barlowTwinsLoss } from '../src/ssl/losses';
 import { SpikingMlp, projector } from '../src/ssl/models';
+import { SSLTrainer } from '../src/ssl/trainer';
 import { Tensor } from '../src/tensor/tensor';
 import { loadMnist } from '../src/node/mnist';
 import { disableThreads, enableThreads, threadCount } from '../src/node/threads';
@@ -27,33 +28,24 @@ async function measure(threads: number) {
   const mnist = loadMnist({ split: 'train' });
   const encoder = new SpikingMlp({ rng });
   const head = projector(512, 512, { rng });
-  const opt = new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 });
+  const trainer = new SSLTrainer({
+    encoder, projector: head, loss: 'barlow', steps: T, batchSize: B, rng,
+    optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }),
+  });
   const phases = { encode: [] as number[], forward: [] as number[], backward: [] as number[], optimizer: [] as number[], total: [] as number[] };
   let peakRss = 0;
   let density: number[] = [];
   for (let step = 0; step < reps + 1; step++) {
     const x = new Tensor(mnist.images.slice(step * B * 784, (step + 1) * B * 784), [B, 784]);
-    const t0 = performance.now();
-    const v1 = poisson(x, { steps: T, rng });
-    const v2 = poisson(x, { steps: T, rng });
-    const t1 = performance.now();
-    const l1 = encoder.forwardLayers(v1);
-    const l2 = encoder.forwardLayers(v2);
-    const loss = barlowTwinsLoss(head.forward(firingRate(l1[1])), head.forward(firingRate(l2[1])));
-    const t2 = performance.now();
-    opt.zeroGrad();
-    backward(loss);
-    const t3 = performance.now();
-    opt.step();
-    const t4 = performance.now();
+    const r = trainer.trainStep(x);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    density = [v1, ...l1].map((s) => s.data.reduce((a, b) => a + b, 0) / s.size);
+    density = r.density;
     if (step === 0) continue; // warm-up
-    phases.encode.push(t1 - t0);
-    phases.forward.push(t2 - t1);
-    phases.backward.push(t3 - t2);
-    phases.optimizer.push(t4 - t3);
-    phases.total.push(t4 - t0);
+    phases.encode.push(r.ms.encode);
+    phases.forward.push(r.ms.forward);
+    phases.backward.push(r.ms.backward);
+    phases.optimizer.push(r.ms.optimizer);
+    phases.total.push(r.ms.encode + r.ms.forward + r.ms.backward + r.ms.optimizer);
   }
   const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
   const ms = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)]));

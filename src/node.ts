@@ -12,4 +12,4 @@ export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTarget
 export { runTrain, runEval } from './node/run';
 export type { TrainConfig } from './node/run';
 // Worker threads for the big kernels.
-export { enableThreads, disableThreads, threadCount } from './node/threads';
+export { enableThreads, disableThreads, threadCount, threadActivity } from './node/threads';

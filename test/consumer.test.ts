@@ -29,15 +29,16 @@ function run(file: string, code: string): string {
 }
 
 describe('the built package', () => {
-  it('trains to the same bits on one thread and on two (worker threads split the kernels by rows)', () => {
+  it('trains to the same bits on one thread and on two (kernels split by rows, the second view on a worker)', () => {
     const script = `
-import { Adam, Rng, SSLTrainer, SpikingMlp, projector, kernels } from 'spikessl';
-import { enableThreads, disableThreads, threadCount } from 'spikessl/node';
-function train(threads) {
+import { Adam, Rng, SSLTrainer, SpikingConvNet, SpikingMlp, projector, kernels } from 'spikessl';
+import { enableThreads, disableThreads, threadActivity, threadCount } from 'spikessl/node';
+function train(threads, encoderKind) {
   enableThreads(threads);
   const rng = new Rng(3);
-  const encoder = new SpikingMlp({ hidden: [256, 256], rng });
-  const head = projector(256, 128, { rng });
+  const encoder = encoderKind === 'conv' ? new SpikingConvNet({ channels: [2, 4], features: 32, rng })
+    : new SpikingMlp({ hidden: [256, 256], batchNorm: encoderKind === 'mlp+bn', rng });
+  const head = projector(encoder.features, 128, { rng });
   const trainer = new SSLTrainer({ encoder, projector: head, loss: 'barlow', steps: 4, batchSize: 64, rng,
     optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }) });
   const images = new Float32Array(64 * 784);
@@ -45,17 +46,24 @@ function train(threads) {
   const x = new kernels.Tensor(images, [64, 784]);
   for (let s = 0; s < 2; s++) trainer.trainStep(x);
   const used = threadCount();
-  const w = encoder.parameters().flatMap((p) => Array.from(p.data));
-  return { used, w };
+  const { views } = threadActivity();
+  // Parameters and buffers (BatchNorm running statistics and batch counts included).
+  const w = [encoder, head].flatMap((m) => Object.values(m.stateDict())).flatMap((t) => Array.from(t.data));
+  return { used, views, w };
 }
-const one = train(1);
-const two = train(2);
+const out = [];
+for (const kind of ['mlp', 'mlp+bn', 'conv']) {
+  const one = train(1, kind);
+  const two = train(2, kind);
+  let diff = 0;
+  for (let i = 0; i < one.w.length; i++) if (one.w[i] !== two.w[i] && !(Number.isNaN(one.w[i]) && Number.isNaN(two.w[i]))) diff++;
+  out.push(one.used, two.used, two.views, one.w.length > 0 ? diff : -1);
+}
 await disableThreads();
-let diff = 0;
-for (let i = 0; i < one.w.length; i++) if (one.w[i] !== two.w[i] && !(Number.isNaN(one.w[i]) && Number.isNaN(two.w[i]))) diff++;
-console.log(one.used, two.used, one.w.length > 0 ? diff : -1);
+console.log(out.join(' '));
 `;
-    expect(run('threads.mjs', script)).toBe('1 2 0');
+    // Per encoder: threads used (1, 2), views run on the worker in two steps (2), differing values (0).
+    expect(run('threads.mjs', script)).toBe('1 2 2 0 1 2 2 0 1 2 2 0');
   });
 
   it('imports as ESM', () => {

@@ -1,6 +1,6 @@
 /**
  * spikessl's side of the peer comparison: the reference step R1 exactly as bench/train-step.ts
- * runs it, driven over stdin/stdout by bench/peers/run.mjs (the protocol is below; r1_torch.py
+ * runs it (SSLTrainer.trainStep), driven over stdin/stdout by bench/peers/run.mjs (the protocol is below; r1_torch.py
  * and tfjs.mjs speak the same). Bundled with src/node/worker.ts into bench/peers/.build/ by run.mjs, so it
  * runs the library from source with no transpiler in the loop.
  *
@@ -9,7 +9,7 @@
  * or end of input stops.
  */
 import { createInterface } from 'node:readline';
-import { Adam, Rng, SpikingMlp, Tensor, backward, barlowTwinsLoss, disableThreads, enableThreads, firingRate, parseIdx, poisson, projector, threadCount } from '../../src/node';
+import { Adam, Rng, SSLTrainer, SpikingMlp, Tensor, disableThreads, enableThreads, parseIdx, projector, threadCount } from '../../src/node';
 import { readFileSync } from 'node:fs';
 
 function arg(name: string, fallback: number): number {
@@ -45,7 +45,10 @@ export async function main(): Promise<void> {
   // same), to time the step at the spike densities of a trained network instead of init's.
   const scale = arg('weight-scale', 1);
   for (const [name, p] of encoder.namedParameters()) if (name.endsWith('weight')) for (let i = 0; i < p.data.length; i++) p.data[i] *= scale;
-  const opt = new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 });
+  const trainer = new SSLTrainer({
+    encoder, projector: head, loss: 'barlow', steps: T, batchSize: B, rng,
+    optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }),
+  });
   let k = 0;
   let density: number[] = [];
 
@@ -54,17 +57,9 @@ export async function main(): Promise<void> {
     const b = k++ % batches;
     const x = new Tensor(images.subarray(b * B * 784, (b + 1) * B * 784), [B, 784]);
     const t0 = performance.now();
-    const v1 = poisson(x, { steps: T, rng });
-    const v2 = poisson(x, { steps: T, rng });
-    const l1 = encoder.forwardLayers(v1);
-    const l2 = encoder.forwardLayers(v2);
-    const loss = barlowTwinsLoss(head.forward(firingRate(l1[1])), head.forward(firingRate(l2[1])));
-    opt.zeroGrad();
-    backward(loss);
-    opt.step();
+    const r = trainer.trainStep(x);
     const ms = performance.now() - t0;
-    if (!Number.isFinite(loss.data[0])) throw new Error(`ours: loss is ${loss.data[0]}`);
-    density = [v1, ...l1].map((s) => s.data.reduce((a, c) => a + c, 0) / s.size);
+    density = r.density.slice(0, 3);
     return ms;
   }
 

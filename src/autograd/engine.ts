@@ -205,6 +205,15 @@ function freshGradients(inGrads: readonly (Tensor | null)[], seen: Set<ArrayBuff
 }
 
 /** Adds g into a leaf's .grad; a first gradient that may be shared is copied, a fresh one adopted. */
+/**
+ * Adds `g` into a leaf's `.grad` as backward does (the first gradient is copied, later ones
+ * added element by element) — for gradients computed elsewhere, e.g. on another thread.
+ */
+export function accumulateGrad(x: Tensor, g: Tensor): void {
+  if (!shapesEqual(g.shape, x.shape)) throw new GradError(`accumulateGrad: gradient shape ${fmtShape(g.shape)} differs from the tensor's ${fmtShape(x.shape)}`);
+  accumulateLeaf(x, g);
+}
+
 function accumulateLeaf(x: Tensor, g: Tensor, fresh = false): void {
   if (x.grad === null) x.grad = fresh ? new Tensor(g.data, g.shape) : new Tensor(g.data.slice(), g.shape);
   else addInPlace(x.grad, g);

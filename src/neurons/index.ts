@@ -1,4 +1,4 @@
-export { atan, fastSigmoid, sigmoid, triangular, rectangular, straightThrough, custom, heaviside } from './surrogate';
+export { atan, fastSigmoid, sigmoid, triangular, rectangular, straightThrough, custom, heaviside, surrogateSpec, surrogateFromSpec } from './surrogate';
 export type { Surrogate } from './surrogate';
 export { lif } from './lif';
 export type { LifParameters, LifState, LifResult, ResetMechanism } from './lif';

@@ -16,6 +16,9 @@ export interface Surrogate {
   derivative(x: number): number;
 }
 
+/** The surrogates made by this module's factories (not {@link custom}): they can be rebuilt from name and params. */
+const builtins = new WeakSet<Surrogate>();
+
 /** The spike function of every surrogate: H(x) = 1 if x > 0 else 0. */
 export function heaviside(x: number): number {
   return x > 0 ? 1 : 0;
@@ -38,27 +41,27 @@ export function atan(options: { alpha?: number } = {}): Surrogate {
   const alpha = positive('atan', 'alpha', options.alpha ?? 2);
   const half = alpha / 2;
   const k = (Math.PI * alpha) / 2;
-  return {
+  return builtin({
     name: 'atan',
     params: { alpha },
     derivative(x: number): number {
       const z = k * x;
       return half / (1 + z * z);
     },
-  };
+  });
 }
 
 /** Fast sigmoid: σ′(x) = 1 / (1 + slope·|x|)², the derivative of x / (1 + slope·|x|). */
 export function fastSigmoid(options: { slope?: number } = {}): Surrogate {
   const slope = positive('fastSigmoid', 'slope', options.slope ?? 25);
-  return {
+  return builtin({
     name: 'fastSigmoid',
     params: { slope },
     derivative(x: number): number {
       const d = 1 + slope * Math.abs(x);
       return 1 / (d * d);
     },
-  };
+  });
 }
 
 /**
@@ -67,7 +70,7 @@ export function fastSigmoid(options: { slope?: number } = {}): Surrogate {
  */
 export function sigmoid(options: { slope?: number } = {}): Surrogate {
   const slope = positive('sigmoid', 'slope', options.slope ?? 25);
-  return {
+  return builtin({
     name: 'sigmoid',
     params: { slope },
     derivative(x: number): number {
@@ -75,7 +78,7 @@ export function sigmoid(options: { slope?: number } = {}): Surrogate {
       const d = 1 + e;
       return (slope * e) / (d * d);
     },
-  };
+  });
 }
 
 /**
@@ -84,14 +87,14 @@ export function sigmoid(options: { slope?: number } = {}): Surrogate {
  */
 export function triangular(options: { width?: number } = {}): Surrogate {
   const width = positive('triangular', 'width', options.width ?? 1);
-  return {
+  return builtin({
     name: 'triangular',
     params: { width },
     derivative(x: number): number {
       const v = 1 - Math.abs(x) / width;
       return v > 0 ? v / width : 0;
     },
-  };
+  });
 }
 
 /**
@@ -102,18 +105,18 @@ export function rectangular(options: { width?: number } = {}): Surrogate {
   const width = positive('rectangular', 'width', options.width ?? 1);
   const half = width / 2;
   const h = 1 / width;
-  return {
+  return builtin({
     name: 'rectangular',
     params: { width },
     derivative(x: number): number {
       return Math.abs(x) < half ? h : 0;
     },
-  };
+  });
 }
 
 /** Straight-through estimator: σ′(x) = 1 (the gradient passes the step unchanged). */
 export function straightThrough(): Surrogate {
-  return { name: 'straightThrough', params: {}, derivative: () => 1 };
+  return builtin({ name: 'straightThrough', params: {}, derivative: () => 1 });
 }
 
 /**
@@ -126,4 +129,30 @@ export function straightThrough(): Surrogate {
 export function custom(name: string, derivative: (x: number) => number, params: Record<string, number> = {}): Surrogate {
   if (typeof derivative !== 'function') throw new OptionError(`custom surrogate ${name}: expected a derivative function, got ${typeof derivative}`);
   return { name, params: { ...params }, derivative };
+}
+
+function builtin(s: Surrogate): Surrogate {
+  builtins.add(s);
+  return s;
+}
+
+const factories: Record<string, (params: Record<string, number>) => Surrogate> = {
+  atan: (p) => atan({ alpha: p.alpha }),
+  fastSigmoid: (p) => fastSigmoid({ slope: p.slope }),
+  sigmoid: (p) => sigmoid({ slope: p.slope }),
+  triangular: (p) => triangular({ width: p.width }),
+  rectangular: (p) => rectangular({ width: p.width }),
+  straightThrough: () => straightThrough(),
+};
+
+/** Name and params of a built-in surrogate, enough to rebuild it elsewhere (another thread); null for a {@link custom} one. */
+export function surrogateSpec(s: Surrogate): { name: string; params: Record<string, number> } | null {
+  return builtins.has(s) ? { name: s.name, params: { ...s.params } } : null;
+}
+
+/** Rebuilds a built-in surrogate from {@link surrogateSpec}'s description. */
+export function surrogateFromSpec(spec: { name: string; params: Readonly<Record<string, number>> }): Surrogate {
+  const make = Object.prototype.hasOwnProperty.call(factories, spec.name) ? factories[spec.name] : undefined;
+  if (!make) throw new OptionError(`surrogateFromSpec: unknown surrogate '${spec.name}', expected one of ${Object.keys(factories).join(', ')}`);
+  return make(spec.params);
 }

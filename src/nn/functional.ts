@@ -374,6 +374,33 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance before the square root. Default 1e-5. */
   eps?: number;
+  /**
+   * Training mode: filled with the batch's per-channel mean and unbiased variance (what the
+   * running statistics move towards), in double precision.
+   */
+  batchStats?: BatchStats;
+}
+
+/** One batch's per-channel statistics, as the running statistics see them. */
+export interface BatchStats {
+  mean: Float64Array;
+  /** The unbiased variance σ²·n/(n − 1). */
+  variance: Float64Array;
+}
+
+/**
+ * Moves running statistics towards one batch's: r ← (1 − m)·r + m·s, per channel, computed in
+ * double precision and stored as float32.
+ */
+export function updateRunningStats(runningMean: Tensor, runningVar: Tensor, stats: BatchStats, momentum: number): void {
+  const c = runningMean.size;
+  if (runningVar.size !== c || stats.mean.length !== c || stats.variance.length !== c) {
+    throw new ShapeError(`updateRunningStats: expected ${c} channels everywhere, got running_var ${runningVar.size}, mean ${stats.mean.length}, variance ${stats.variance.length}`);
+  }
+  for (let ch = 0; ch < c; ch++) {
+    runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * stats.mean[ch];
+    runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * stats.variance[ch];
+  }
 }
 
 function checkChannelVector(t: Tensor | null | undefined, c: number, name: string): Tensor | null {
@@ -423,13 +450,13 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
     if (n <= 1) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input ${fmtShape(x.shape)} with channels on axis ${axis}`);
     const sq = new Float64Array(c);
     channelMeanAndSquares(xd, outer, c, inner, mean, sq);
-    for (let ch = 0; ch < c; ch++) {
-      const v = sq[ch] / n;
-      invstd[ch] = 1 / Math.sqrt(v + eps);
-      if (runningMean !== null && runningVar !== null) {
-        runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mean[ch];
-        runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * (sq[ch] / (n - 1));
-      }
+    for (let ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.sqrt(sq[ch] / n + eps);
+    const stats = options.batchStats ?? (runningMean !== null ? { mean: new Float64Array(c), variance: new Float64Array(c) } : null);
+    if (stats !== null) {
+      if (stats.mean.length !== c || stats.variance.length !== c) throw new ShapeError(`batchNorm: batchStats must hold ${c} channels, got ${stats.mean.length} and ${stats.variance.length}`);
+      stats.mean.set(mean);
+      for (let ch = 0; ch < c; ch++) stats.variance[ch] = sq[ch] / (n - 1);
+      if (runningMean !== null && runningVar !== null) updateRunningStats(runningMean, runningVar, stats, momentum);
     }
   } else {
     if (runningMean === null || runningVar === null) throw new OptionError('batchNorm: eval mode (training: false) needs runningMean and runningVar');

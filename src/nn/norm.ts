@@ -1,7 +1,7 @@
 /** Normalisation layers: BatchNorm1d, BatchNorm2d (fused, with running statistics) and LayerNorm. */
 import { OptionError, ShapeError, fmtShape } from '../errors';
 import { Tensor, ones, zeros } from '../tensor/tensor';
-import { batchNorm, layerNorm } from './functional';
+import { type BatchStats, batchNorm, layerNorm, updateRunningStats } from './functional';
 import { Module, Parameter } from './module';
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d} (PyTorch's defaults). */
@@ -53,6 +53,25 @@ abstract class BatchNormBase extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([]));
   }
 
+  /**
+   * Where a training-mode forward hands its batch statistics instead of updating the running
+   * ones; null (the default) updates them. A view computed on another thread reports its
+   * statistics this way, so that they can be applied in order on the model's own thread.
+   * @internal
+   */
+  statsSink: ((stats: BatchStats) => void) | null = null;
+
+  /**
+   * Counts one batch and moves the running statistics towards its `stats` (mean, unbiased
+   * variance) by `momentum`, or by 1/num_batches_tracked when momentum is null — what a
+   * training-mode forward does with its batch.
+   */
+  trackBatch(stats: BatchStats): void {
+    const tracked = this.numBatchesTracked.data[0] + 1;
+    updateRunningStats(this.runningMean, this.runningVar, stats, this.momentum ?? 1 / tracked);
+    this.numBatchesTracked.data[0] = tracked;
+  }
+
   /** The axis holding the channels of `x`, after checking its shape. */
   protected abstract channelAxis(x: Tensor): number;
 
@@ -68,18 +87,11 @@ abstract class BatchNormBase extends Module {
     if (!this.training) {
       return batchNorm(x, axis, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training: false, eps: this.eps });
     }
-    const tracked = this.numBatchesTracked.data[0] + 1;
-    const momentum = this.momentum ?? 1 / tracked;
-    const y = batchNorm(x, axis, {
-      weight: this.weight,
-      bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
-      training: true,
-      momentum,
-      eps: this.eps,
-    });
-    this.numBatchesTracked.data[0] = tracked;
+    const c = this.numFeatures;
+    const stats: BatchStats = { mean: new Float64Array(c), variance: new Float64Array(c) };
+    const y = batchNorm(x, axis, { weight: this.weight, bias: this.bias, training: true, eps: this.eps, batchStats: stats });
+    if (this.statsSink) this.statsSink(stats);
+    else this.trackBatch(stats);
     return y;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Worker threads for the big kernels in Node: `enableThreads()` starts workers and installs
- * a {@link RowParallel} that splits the output rows of a GEMM or an event-driven spike GEMM
- * between them and the calling thread. Operands are copied into SharedArrayBuffers (a cost
+ * Worker threads in Node: `enableThreads()` starts workers and installs a {@link RowParallel}
+ * that splits the output rows of a GEMM or an event-driven spike GEMM between them and the
+ * calling thread, and a {@link ViewParallel} on which `SSLTrainer` runs its second view's
+ * encoder (forward and backward) on worker 0 while the first runs on the calling thread. Operands are copied into SharedArrayBuffers (a cost
  * linear in their size, small next to the product). The rows are cut into chunks that each
  * thread claims from a shared counter as it frees up, so a slower thread takes fewer; the
  * caller computes its chunks in place and waits on an Atomics flag per worker. GEMM chunks
@@ -13,9 +14,15 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OptionError, SpikesslError } from '../errors';
+import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
+import type { BatchStats } from '../nn/functional';
+import type { SpikingEncoder } from '../ssl/models';
+import { type RemoteView, type ViewParallel, setViewParallel, viewParallel } from '../ssl/parallel';
 import { gemmChunks } from '../tensor/gemm';
 import { type RowParallel, rowParallel, setRowParallel } from '../tensor/parallel';
 import { type SpikeIndex, spikeGemmChunks } from '../tensor/spikes';
+import type { Tensor } from '../tensor/tensor';
+import type { ViewJob } from './replica';
 
 /**
  * A job for the workers: a GEMM or spike GEMM whose output rows are cut into chunks that every
@@ -72,14 +79,20 @@ class Shared {
     if (this.buffer.byteLength < 4 * n) this.buffer = new SharedArrayBuffer(4 * Math.max(n, Math.ceil(this.buffer.byteLength / 2)));
     return new Int32Array(this.buffer, 0, n);
   }
+  doubles(n: number): Float64Array {
+    if (this.buffer.byteLength < 8 * n) this.buffer = new SharedArrayBuffer(8 * Math.max(n, Math.ceil(this.buffer.byteLength / 4)));
+    return new Float64Array(this.buffer, 0, n);
+  }
 }
 
 const WAIT_MS = 120_000;
 /** Chunks per thread: enough to even out threads of unequal speed, few enough that per-chunk bookkeeping (A panels, counter, copy-back) stays small. */
 const CHUNKS_PER_THREAD = 4;
 
-class WorkerPool implements RowParallel {
+class WorkerPool implements RowParallel, ViewParallel {
   readonly threads: number;
+  /** Jobs run so far: row-split kernels, and views run on a worker. */
+  readonly activity = { rowJobs: 0, views: 0 };
   private readonly workers: Worker[];
   private readonly sync = new SharedArrayBuffer(4 * (SYNC_COUNTER + 1));
   private readonly errors: SharedArrayBuffer;
@@ -89,6 +102,16 @@ class WorkerPool implements RowParallel {
   private readonly c = new Shared();
   private readonly rowPtr = new Shared();
   private readonly idx = new Shared();
+  /** The view job in flight on worker 0 (it takes no row jobs meanwhile), or null. */
+  private view: { flag: Int32Array; what: string } | null = null;
+  private readonly viewFlag = new SharedArrayBuffer(4);
+  private readonly viewState = new Shared();
+  private readonly viewInput = new Shared();
+  private readonly viewRates = new Shared();
+  private readonly viewStats = new Shared();
+  private readonly viewGrad = new Shared();
+  private readonly viewGrads = new Shared();
+  private readonly viewFlowed = new Shared();
 
   constructor(threads: number, script: URL) {
     this.threads = threads;
@@ -119,15 +142,17 @@ class WorkerPool implements RowParallel {
     const chunks = Math.ceil(job.M / job.chunk);
     this.owners.ints(chunks);
     const shared = { sync: this.sync, owners: this.owners.buffer, errors: this.errors };
-    this.workers.forEach((w, slot) => {
+    const slots = this.rowSlots();
+    for (const slot of slots) {
       Atomics.store(flags, slot, 0);
-      w.postMessage({ ...job, ...shared, slot } as WorkerJob);
-    });
+      this.workers[slot].postMessage({ ...job, ...shared, slot } as WorkerJob);
+    }
     own((rows) => claimChunks({ ...shared, M: job.M, chunk: job.chunk }, 0, rows));
-    this.workers.forEach((_, slot) => {
+    for (const slot of slots) {
       if (Atomics.wait(flags, slot, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker ${slot} did not answer within ${WAIT_MS / 1000} s`);
       if (Atomics.load(flags, slot) !== 1) throw new SpikesslError(`enableThreads: worker ${slot} failed: ${workerError(this.errors, slot)} (call disableThreads() to run on one thread)`);
-    });
+    }
+    this.activity.rowJobs++;
     const owners = new Int32Array(this.owners.buffer, 0, chunks);
     const N = job.N;
     for (let k = 0; k < chunks; k++) {
@@ -143,6 +168,7 @@ class WorkerPool implements RowParallel {
     C: Float32Array, cOff: number, ldc: number,
     accumulate: boolean,
   ): boolean {
+    if (this.rowSlots().length === 0) return false;
     // Compact copies of the operands; C too when accumulating, since any thread may take any rows.
     const a = this.a.floats(M * K);
     copyMatrix(A, aOff, lda, transA ? K : M, transA ? M : K, a);
@@ -162,6 +188,7 @@ class WorkerPool implements RowParallel {
   }
 
   spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean): boolean {
+    if (this.rowSlots().length === 0) return false;
     const rowPtr = this.rowPtr.ints(ix.rows + 1);
     rowPtr.set(ix.rowPtr);
     const nnz = ix.idx.length;
@@ -173,6 +200,94 @@ class WorkerPool implements RowParallel {
     const job = { kind: 'spikeGemm' as const, M: ix.rows, N, K: ix.cols, chunk, accumulate, transB, b: this.b.buffer, c: this.c.buffer, rowPtr: this.rowPtr.buffer, idx: this.idx.buffer, nnz };
     this.run(job, (schedule) => spikeGemmChunks(ix, B, N, C, accumulate, transB, schedule), c, C, 0, N);
     return true;
+  }
+
+  /** The workers free for row jobs: all but worker 0 while it runs a view. */
+  private rowSlots(): number[] {
+    const slots = this.workers.map((_, slot) => slot);
+    return this.view ? slots.slice(1) : slots;
+  }
+
+  /** Waits for the view job in flight on worker 0, if any; throws if it failed. */
+  private awaitView(): void {
+    const v = this.view;
+    if (!v) return;
+    this.view = null;
+    if (Atomics.wait(v.flag, 0, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker 0 did not finish the ${v.what} within ${WAIT_MS / 1000} s`);
+    if (Atomics.load(v.flag, 0) !== 1) throw new SpikesslError(`enableThreads: worker 0 failed in the ${v.what}: ${workerError(this.errors, 0)} (call disableThreads() to run on one thread)`);
+  }
+
+  private postView(job: ViewJob, what: string): void {
+    const flag = new Int32Array(this.viewFlag);
+    Atomics.store(flag, 0, 0);
+    this.view = { flag, what };
+    this.workers[0].postMessage(job);
+  }
+
+  /**
+   * Runs the encoder on `view` on worker 0, a replica rebuilt from `encoder.spec()` with this
+   * encoder's weights and buffers copied over; declines (null) for an encoder without a spec.
+   */
+  start(encoder: SpikingEncoder, view: Tensor): RemoteView | null {
+    if (this.workers.length === 0) return null;
+    const spec = encoder.spec?.() ?? null;
+    if (spec === null) return null;
+    this.awaitView();
+    const named = [...encoder.namedParameters(), ...encoder.namedBuffers()];
+    const sizes = named.map(([, t]) => t.size);
+    const state = this.viewState.floats(sizes.reduce((a, b) => a + b, 0));
+    let off = 0;
+    for (const [, t] of named) {
+      state.set(t.data, off);
+      off += t.size;
+    }
+    this.viewInput.floats(view.size).set(view.data);
+    const norms = encoder.modules().filter((m): m is BatchNorm1d | BatchNorm2d => m instanceof BatchNorm1d || m instanceof BatchNorm2d);
+    const statsSize = norms.reduce((a, m) => a + 2 * m.numFeatures, 0);
+    this.viewStats.doubles(statsSize);
+    const params = encoder.parameters();
+    const common = { kind: 'view' as const, flag: this.viewFlag, errors: this.errors, slot: 0 };
+    const batch = view.shape[1];
+    this.viewRates.floats(batch * encoder.features);
+    this.postView({
+      ...common, op: 'forward', spec, names: named.map(([n]) => n), sizes,
+      state: this.viewState.buffer, input: this.viewInput.buffer, shape: [...view.shape], binary: view.binary,
+      rates: this.viewRates.buffer, stats: this.viewStats.buffer,
+    }, 'forward pass of a view');
+    this.activity.views++;
+    const pool = this;
+    return {
+      result() {
+        pool.awaitView();
+        const stats = new Float64Array(pool.viewStats.buffer, 0, statsSize);
+        let o = 0;
+        const batchStats: BatchStats[] = norms.map((m) => {
+          const c = m.numFeatures;
+          const s = { mean: stats.slice(o, o + c), variance: stats.slice(o + c, o + 2 * c) };
+          o += 2 * c;
+          return s;
+        });
+        return { rates: pool.viewRates.floats(batch * encoder.features).slice(), batchStats };
+      },
+      backward(grad: Float32Array) {
+        pool.awaitView();
+        pool.viewGrad.floats(grad.length).set(grad);
+        pool.viewGrads.floats(params.reduce((a, p) => a + p.size, 0));
+        pool.viewFlowed.ints(params.length);
+        pool.postView({ ...common, op: 'backward', grad: pool.viewGrad.buffer, grads: pool.viewGrads.buffer, flowed: pool.viewFlowed.buffer }, 'backward pass of a view');
+      },
+      grads() {
+        pool.awaitView();
+        const all = new Float32Array(pool.viewGrads.buffer);
+        const flowed = new Int32Array(pool.viewFlowed.buffer, 0, params.length);
+        let o = 0;
+        return params.map((p, i) => {
+          const g = flowed[i] === 1 ? all.slice(o, o + p.size) : null;
+          o += p.size;
+          return g;
+        });
+      },
+    };
   }
 }
 
@@ -197,7 +312,10 @@ let pool: WorkerPool | null = null;
 
 /**
  * Runs the big kernels (GEMM, event-driven spike GEMM) on `threads` threads: this one and
- * threads − 1 workers. Default: the machine's available parallelism. `enableThreads(1)` is
+ * threads − 1 workers; and `SSLTrainer`'s two views of a step side by side, the second on a
+ * worker (for the built-in encoders, whose architecture a worker can rebuild; the other
+ * workers, if any, meanwhile split the first view's kernels). Results are the same bits on any
+ * number of threads. Default: the machine's available parallelism. `enableThreads(1)` is
  * the same as {@link disableThreads}. Needs the built package (`dist/worker.js`).
  *
  * @example
@@ -216,6 +334,7 @@ export function enableThreads(threads = availableParallelism()): void {
   }
   pool = new WorkerPool(threads, script);
   setRowParallel(pool);
+  setViewParallel(pool);
 }
 
 /** Back to one thread; stops the workers. */
@@ -223,7 +342,13 @@ export function disableThreads(): Promise<void> {
   const p = pool;
   pool = null;
   if (rowParallel() === p) setRowParallel(null);
+  if (viewParallel() === p) setViewParallel(null);
   return p ? p.terminate().then(() => undefined) : Promise.resolve();
+}
+
+/** What the threads did since {@link enableThreads}: kernels split by rows, and views run on a worker. */
+export function threadActivity(): { rowJobs: number; views: number } {
+  return pool ? { ...pool.activity } : { rowJobs: 0, views: 0 };
 }
 
 /** Threads the kernels use now (1 when none were enabled). */

@@ -7,7 +7,7 @@ import { reshape } from '../autograd/functional';
 import { OptionError } from '../errors';
 import { Leaky } from '../neurons/modules';
 import type { ResetMechanism } from '../neurons/lif';
-import { type Surrogate, atan } from '../neurons/surrogate';
+import { type Surrogate, atan, surrogateFromSpec, surrogateSpec } from '../neurons/surrogate';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers';
 import { Module } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
@@ -21,6 +21,40 @@ export interface SpikingEncoder extends Module {
   forward(x: Tensor): Tensor;
   /** The output spikes of every spiking layer, first to last (the last is the output). */
   forwardLayers(x: Tensor): Tensor[];
+  /**
+   * The architecture as plain data, from which {@link encoderFromSpec} builds a replica (with
+   * other weights) — how a view runs on another thread; null or absent when it cannot be
+   * described so (e.g. a custom surrogate).
+   */
+  spec?(): EncoderSpec | null;
+}
+
+/** A built-in encoder's neuron settings as plain data. */
+export interface NeuronSpec {
+  beta: number;
+  threshold: number;
+  reset: ResetMechanism;
+  surrogate: { name: string; params: Record<string, number> };
+}
+
+/** A built-in encoder's architecture as plain data (structured-cloneable); see {@link encoderFromSpec}. */
+export type EncoderSpec =
+  | { kind: 'mlp'; inputs: number; hidden: number[]; batchNorm: boolean; neuron: NeuronSpec }
+  | { kind: 'conv'; channels: [number, number]; features: number; batchNorm: boolean; neuron: NeuronSpec };
+
+/** Builds an encoder (fresh weights from the default generator) of the architecture `spec` describes. */
+export function encoderFromSpec(spec: EncoderSpec): SpikingEncoder {
+  const n = spec.neuron;
+  const neuronOptions = { beta: n.beta, threshold: n.threshold, reset: n.reset, surrogate: surrogateFromSpec(n.surrogate) };
+  if (spec.kind === 'mlp') return new SpikingMlp({ ...neuronOptions, inputs: spec.inputs, hidden: spec.hidden, batchNorm: spec.batchNorm });
+  if (spec.kind === 'conv') return new SpikingConvNet({ ...neuronOptions, channels: spec.channels, features: spec.features, batchNorm: spec.batchNorm });
+  throw new OptionError(`encoderFromSpec: unknown encoder kind '${(spec as { kind: string }).kind}', expected 'mlp' or 'conv'`);
+}
+
+/** The neuron part of a spec, or null when the surrogate is a custom one. */
+function neuronSpec(o: NeuronOptions): NeuronSpec | null {
+  const surrogate = surrogateSpec(o.surrogate ?? atan());
+  return surrogate && { beta: o.beta ?? 0.9, threshold: o.threshold ?? 1, reset: o.reset ?? 'subtract', surrogate };
 }
 
 /** Neuron settings shared by the encoders (snnTorch's defaults but β). */
@@ -62,12 +96,15 @@ export interface SpikingMlpOptions extends NeuronOptions {
 export class SpikingMlp extends Module implements SpikingEncoder {
   readonly features: number;
   private readonly stages: Array<{ fc: Linear; bn: BatchNorm1d | null; lif: Leaky }> = [];
+  private readonly architecture: EncoderSpec | null;
 
   constructor(options: SpikingMlpOptions = {}) {
     super();
     const inputs = options.inputs ?? 784;
     const hidden = options.hidden ?? [512, 512];
     if (hidden.length === 0) throw new OptionError('SpikingMlp: hidden must list at least one layer size');
+    const neurons = neuronSpec(options);
+    this.architecture = neurons && { kind: 'mlp', inputs, hidden: [...hidden], batchNorm: options.batchNorm ?? false, neuron: neurons };
     let fanIn = inputs;
     hidden.forEach((h, i) => {
       const fc = this.registerModule(`fc${i + 1}`, new Linear(fanIn, h, { rng: options.rng }));
@@ -94,6 +131,10 @@ export class SpikingMlp extends Module implements SpikingEncoder {
   forward(x: Tensor): Tensor {
     const layers = this.forwardLayers(x);
     return layers[layers.length - 1];
+  }
+
+  spec(): EncoderSpec | null {
+    return this.architecture;
   }
 }
 
@@ -130,12 +171,15 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
   readonly bn3: BatchNorm1d | null;
   readonly lif3: Leaky;
   private readonly pool = new MaxPool2d(2);
+  private readonly architecture: EncoderSpec | null;
 
   constructor(options: SpikingConvOptions = {}) {
     super();
     const [c1, c2] = options.channels ?? [32, 64];
     this.features = options.features ?? 512;
     const bn = options.batchNorm ?? true;
+    const neurons = neuronSpec(options);
+    this.architecture = neurons && { kind: 'conv', channels: [c1, c2], features: this.features, batchNorm: bn, neuron: neurons };
     this.conv1 = new Conv2d(1, c1, 5, { padding: 2, rng: options.rng });
     this.bn1 = bn ? new BatchNorm2d(c1) : null;
     this.lif1 = neuron(options);
@@ -164,6 +208,10 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
 
   forward(x: Tensor): Tensor {
     return this.forwardLayers(x)[2];
+  }
+
+  spec(): EncoderSpec | null {
+    return this.architecture;
   }
 }
 

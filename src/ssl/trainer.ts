@@ -4,11 +4,11 @@
  * firing rate of its last layer as the representation, projects it, and minimises a
  * two-branch loss by backpropagation through time.
  */
-import { backward, noGrad } from '../autograd/engine';
+import { accumulateGrad, backward, noGrad } from '../autograd/engine';
 import type { Dataset } from '../data/dataset';
 import { batches, batchCount } from '../data/dataset';
 import { poisson } from '../encoding/index';
-import { OptionError, ShapeError, fmtShape } from '../errors';
+import { OptionError, ShapeError, SpikesslError, fmtShape } from '../errors';
 import { firingRate } from '../neurons/functional';
 import type { TensorModule } from '../nn/layers';
 import type { Optimizer } from '../optim/optimizer';
@@ -19,6 +19,7 @@ type BatchNormBase = BatchNorm1d | BatchNorm2d;
 import { Tensor } from '../tensor/tensor';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { SpikingEncoder } from './models';
+import { viewParallel } from './parallel';
 
 /** The built-in losses by name. */
 export type SslLossName = 'barlow' | 'ntxent' | 'vicreg';
@@ -65,6 +66,11 @@ export interface StepResult {
   loss: number;
   /** Fraction of ones in each spiking layer's output (view 1), first to last; the input's first. */
   density: number[];
+  /**
+   * Wall time of the step's phases in ms: encoding both views, forward (encoder, projector,
+   * loss), backward (every gradient, both views' merged), the optimizer's update.
+   */
+  ms: { encode: number; forward: number; backward: number; optimizer: number };
 }
 
 /** Progress of one batch, passed to `onBatch`. */
@@ -146,19 +152,58 @@ export class SSLTrainer {
     if (x.ndim !== 2) throw new ShapeError(`SSLTrainer.trainStep: expected images [B, D], got ${fmtShape(x.shape)}`);
     this.encoder.train();
     this.projector.train();
+    const t0 = performance.now();
     const view = () => poisson(this.augment ? this.augment(x, this.rng) : x, { steps: this.steps, gain: this.gain, rng: this.rng });
     const v1 = view();
     const v2 = view();
+    // View 2 may run on another thread (see ssl/parallel.ts) while view 1 runs here. Either
+    // way each view's encoder graph ends in a leaf (its firing rates): the loss's backward
+    // stops at the two leaves, then each view's backward runs from its leaf's gradient, and
+    // the second view's parameter gradients are added to the first's.
+    const t1 = performance.now();
+    const remote = viewParallel()?.start(this.encoder, v2) ?? null;
     const layers1 = this.encoder.forwardLayers(v1);
-    const r1 = firingRate(layers1[layers1.length - 1]);
-    const r2 = firingRate(this.encoder.forward(v2));
+    const rate1 = firingRate(layers1[layers1.length - 1]);
+    let rate2: Tensor | null = null;
+    let r2: Tensor;
+    if (remote) {
+      const out = remote.result();
+      const norms = this.batchNorms();
+      if (out.batchStats.length !== norms.length) throw new SpikesslError(`SSLTrainer: the other thread's encoder reported ${out.batchStats.length} BatchNorm layers, this one has ${norms.length}`);
+      norms.forEach((bn, i) => bn.trackBatch(out.batchStats[i]));
+      r2 = new Tensor(out.rates, rate1.shape, { requiresGrad: true });
+    } else {
+      rate2 = firingRate(this.encoder.forward(v2));
+      r2 = new Tensor(rate2.data, rate2.shape, { requiresGrad: true });
+    }
+    const r1 = new Tensor(rate1.data, rate1.shape, { requiresGrad: true });
     const loss = this.lossFn(this.projector.forward(r1), this.projector.forward(r2));
     const value = loss.item();
     if (!Number.isFinite(value)) throw new OptionError(`SSLTrainer: the loss is ${value}; lower the learning rate or check the inputs`);
+    const t2 = performance.now();
     this.optimizer.zeroGrad();
     backward(loss);
+    const zero = (t: Tensor) => new Tensor(new Float32Array(t.size), t.shape);
+    if (remote) remote.backward((r2.grad ?? zero(r2)).data);
+    if (rate1.requiresGrad) backward(rate1, r1.grad ?? zero(r1));
+    if (remote) {
+      const grads = remote.grads();
+      this.encoder.parameters().forEach((p, i) => {
+        const g = grads[i];
+        if (g) accumulateGrad(p, new Tensor(g, p.shape));
+      });
+    } else if (rate2?.requiresGrad) {
+      backward(rate2, r2.grad ?? zero(r2));
+    }
+    const t3 = performance.now();
     this.optimizer.step();
-    return { loss: value, density: [density(v1), ...layers1.map(density)] };
+    const ms = { encode: t1 - t0, forward: t2 - t1, backward: t3 - t2, optimizer: performance.now() - t3 };
+    return { loss: value, density: [density(v1), ...layers1.map(density)], ms };
+  }
+
+  /** The encoder's BatchNorm layers, in `modules()` order. */
+  private batchNorms(): BatchNormBase[] {
+    return this.encoder.modules().filter((m): m is BatchNormBase => m instanceof BatchNorm1d || m instanceof BatchNorm2d);
   }
 
   /** Trains `epochs` more epochs over `data` (continuing from {@link epoch}); returns their summaries. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/errors';
-import { atan, custom, fastSigmoid, heaviside, rectangular, sigmoid, straightThrough, triangular } from '../../src/neurons/surrogate';
+import { atan, custom, fastSigmoid, heaviside, rectangular, sigmoid, straightThrough, surrogateFromSpec, surrogateSpec, triangular } from '../../src/neurons/surrogate';
 
 /** The smooth functions each surrogate stands for, written from the documentation. */
 const smooth = {
@@ -79,5 +79,20 @@ describe('surrogate derivatives against finite differences of their smooth funct
     expect(() => atan({ alpha: 0 })).toThrow(OptionError);
     expect(() => fastSigmoid({ slope: -1 })).toThrow(/slope must be a positive/);
     expect(() => triangular({ width: Number.NaN })).toThrow(OptionError);
+  });
+});
+
+describe('surrogate specs', () => {
+  it('rebuild each built-in surrogate with its parameters; a custom one has no spec', () => {
+    const made = [atan({ alpha: 3 }), fastSigmoid({ slope: 7 }), sigmoid({ slope: 4 }), triangular({ width: 0.5 }), rectangular({ width: 2 }), straightThrough()];
+    for (const s of made) {
+      const spec = surrogateSpec(s)!;
+      expect(spec).toEqual({ name: s.name, params: s.params });
+      const again = surrogateFromSpec(JSON.parse(JSON.stringify(spec)));
+      for (const x of [-1.7, -0.3, 0, 0.2, 0.9, 2.5]) expect(again.derivative(x)).toBe(s.derivative(x));
+    }
+    // A custom surrogate named like a built-in is still custom.
+    expect(surrogateSpec(custom('atan', () => 1, { alpha: 2 }))).toBeNull();
+    expect(() => surrogateFromSpec({ name: 'gaussian', params: {} })).toThrow(OptionError);
   });
 });

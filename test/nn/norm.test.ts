@@ -1,6 +1,7 @@
 /** BatchNorm (fused) against the composed form, the formulas and finite differences; LayerNorm; Dropout. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BatchStats } from '../../src/nn/functional';
 import {
   BatchNorm1d,
   BatchNorm2d,
@@ -126,6 +127,33 @@ describe('BatchNorm1d / BatchNorm2d', () => {
       expect(firstMismatch(bn.runningVar.data, rv, 1e-5, 1e-6)).toBe(-1);
       expect(bn.numBatchesTracked.item()).toBe(k + 1);
     }
+  });
+
+  it('report the batch statistics through batchStats; trackBatch applies them as a forward would', () => {
+    const x = randomTensor([3, 6, 4], 7, -2, 3);
+    const expected = channelStats(x, 2);
+    const stats = { mean: new Float64Array(4), variance: new Float64Array(4) };
+    batchNorm(x, -1, { training: true, batchStats: stats });
+    expect(firstMismatch(Float32Array.from(stats.mean), expected.mean, 1e-6, 1e-6)).toBe(-1);
+    expect(firstMismatch(Float32Array.from(stats.variance), expected.unbiased, 1e-5, 1e-6)).toBe(-1);
+    // A forward whose statistics go to a sink leaves the running ones alone; trackBatch then
+    // makes the module equal to one that ran the forward itself, to the bit.
+    const deferred = new BatchNorm1d(4, { momentum: null });
+    const direct = new BatchNorm1d(4, { momentum: null });
+    for (let k = 0; k < 2; k++) {
+      const xk = randomTensor([3, 6, 4], 20 + k, -2, 3);
+      const sunk: BatchStats[] = [];
+      deferred.statsSink = (st) => sunk.push(st);
+      deferred.forward(xk);
+      expect(deferred.numBatchesTracked.item()).toBe(k);
+      deferred.statsSink = null;
+      deferred.trackBatch(sunk[0]);
+      direct.forward(xk);
+      expect(Array.from(deferred.runningMean.data)).toEqual(Array.from(direct.runningMean.data));
+      expect(Array.from(deferred.runningVar.data)).toEqual(Array.from(direct.runningVar.data));
+    }
+    expect(deferred.numBatchesTracked.item()).toBe(2);
+    expect(() => batchNorm(x, -1, { training: true, batchStats: { mean: new Float64Array(3), variance: new Float64Array(4) } })).toThrow(ShapeError);
   });
 
   it('with momentum null keep the cumulative average of the batch statistics', () => {

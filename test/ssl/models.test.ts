@@ -3,7 +3,8 @@ import { backward } from '../../src/autograd/engine';
 import { poisson } from '../../src/encoding';
 import { firingRate } from '../../src/neurons/functional';
 import { Rng } from '../../src/rng';
-import { SpikingConvNet, SpikingMlp, projector } from '../../src/ssl/models';
+import { SpikingConvNet, SpikingMlp, encoderFromSpec, projector } from '../../src/ssl/models';
+import { custom, sigmoid } from '../../src/neurons/surrogate';
 import { Tensor } from '../../src/tensor/tensor';
 import { sum } from '../../src/autograd/functional';
 
@@ -33,5 +34,25 @@ describe('encoders and projector', () => {
       expect(p.grad!.shape, name).toEqual(p.shape);
     }
     expect(enc.namedParameters().map(([n]) => n).slice(0, 4)).toEqual(['conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias']);
+  });
+
+  it('encoderFromSpec rebuilds the architecture: with the same state it computes the same spikes', () => {
+    const encoders = [
+      new SpikingMlp({ inputs: 784, hidden: [20, 12], batchNorm: true, beta: 0.8, threshold: 0.7, reset: 'zero', surrogate: sigmoid({ slope: 5 }), rng: new Rng(1) }),
+      new SpikingConvNet({ channels: [2, 3], features: 10, beta: 0.95, rng: new Rng(2) }),
+    ];
+    for (const enc of encoders) {
+      const replica = encoderFromSpec(JSON.parse(JSON.stringify(enc.spec())));
+      expect(replica.constructor).toBe(enc.constructor);
+      expect(Object.entries(replica.stateDict()).map(([k, t]) => `${k} ${t.shape.join('x')}`)).toEqual(Object.entries(enc.stateDict()).map(([k, t]) => `${k} ${t.shape.join('x')}`));
+      replica.loadStateDict(enc.stateDict());
+      const v = poisson(images(3, 5), { steps: 3, rng: new Rng(6) });
+      const a = enc.forwardLayers(v);
+      const b = replica.forwardLayers(v);
+      a.forEach((l, i) => expect(Array.from(b[i].data)).toEqual(Array.from(l.data)));
+      // A different architecture would not: the neuron settings travel with the spec.
+      expect(enc.spec()!.neuron.beta).not.toBe(0.9);
+    }
+    expect(new SpikingMlp({ surrogate: custom('mine', (x) => Math.exp(-x * x)), rng: new Rng(0) }).spec()).toBeNull();
   });
 });
