@@ -2,8 +2,9 @@
  * Worker threads in Node: `enableThreads()` starts workers and installs a {@link RowParallel}
  * that splits the output rows of a GEMM or an event-driven spike GEMM between them and the
  * calling thread, and a {@link ViewParallel} on which `SSLTrainer` runs its second view's
- * encoder (forward and backward) on worker 0 while the first runs on the calling thread. Operands are copied into SharedArrayBuffers (a cost
- * linear in their size, small next to the product). The rows are cut into chunks that each
+ * encoder (forward and backward) on worker 0 while the first runs on the calling thread.
+ * Operands are copied into SharedArrayBuffers (a cost linear in their size, small next to the
+ * product). The rows are cut into chunks that each
  * thread claims from a shared counter as it frees up, so a slower thread takes fewer; the
  * caller computes its chunks in place and waits on an Atomics flag per worker. GEMM chunks
  * are whole 8-row micro-tiles and each row is computed exactly as on one thread, so results
@@ -205,7 +206,7 @@ class WorkerPool implements RowParallel, ViewParallel {
   /** The workers free for row jobs: all but worker 0 while it runs a view. */
   private rowSlots(): number[] {
     const slots = this.workers.map((_, slot) => slot);
-    return this.view ? slots.slice(1) : slots;
+    return this.view && Atomics.load(this.view.flag, 0) === 0 ? slots.slice(1) : slots;
   }
 
   /** Waits for the view job in flight on worker 0, if any; throws if it failed. */
@@ -255,11 +256,10 @@ class WorkerPool implements RowParallel, ViewParallel {
       rates: this.viewRates.buffer, stats: this.viewStats.buffer,
     }, 'forward pass of a view');
     this.activity.views++;
-    const pool = this;
     return {
-      result() {
-        pool.awaitView();
-        const stats = new Float64Array(pool.viewStats.buffer, 0, statsSize);
+      result: () => {
+        this.awaitView();
+        const stats = new Float64Array(this.viewStats.buffer, 0, statsSize);
         let o = 0;
         const batchStats: BatchStats[] = norms.map((m) => {
           const c = m.numFeatures;
@@ -267,19 +267,19 @@ class WorkerPool implements RowParallel, ViewParallel {
           o += 2 * c;
           return s;
         });
-        return { rates: pool.viewRates.floats(batch * encoder.features).slice(), batchStats };
+        return { rates: this.viewRates.floats(batch * encoder.features).slice(), batchStats };
       },
-      backward(grad: Float32Array) {
-        pool.awaitView();
-        pool.viewGrad.floats(grad.length).set(grad);
-        pool.viewGrads.floats(params.reduce((a, p) => a + p.size, 0));
-        pool.viewFlowed.ints(params.length);
-        pool.postView({ ...common, op: 'backward', grad: pool.viewGrad.buffer, grads: pool.viewGrads.buffer, flowed: pool.viewFlowed.buffer }, 'backward pass of a view');
+      backward: (grad: Float32Array) => {
+        this.awaitView();
+        this.viewGrad.floats(grad.length).set(grad);
+        this.viewGrads.floats(params.reduce((a, p) => a + p.size, 0));
+        this.viewFlowed.ints(params.length);
+        this.postView({ ...common, op: 'backward', grad: this.viewGrad.buffer, grads: this.viewGrads.buffer, flowed: this.viewFlowed.buffer }, 'backward pass of a view');
       },
-      grads() {
-        pool.awaitView();
-        const all = new Float32Array(pool.viewGrads.buffer);
-        const flowed = new Int32Array(pool.viewFlowed.buffer, 0, params.length);
+      grads: () => {
+        this.awaitView();
+        const all = new Float32Array(this.viewGrads.buffer);
+        const flowed = new Int32Array(this.viewFlowed.buffer, 0, params.length);
         let o = 0;
         return params.map((p, i) => {
           const g = flowed[i] === 1 ? all.slice(o, o + p.size) : null;

@@ -133,8 +133,9 @@ export class SpikingMlp extends Module implements SpikingEncoder {
     return layers[layers.length - 1];
   }
 
+  /** The architecture as plain data; null for a subclass (it may compute differently) or a custom surrogate. */
   spec(): EncoderSpec | null {
-    return this.architecture;
+    return this.constructor === SpikingMlp ? this.architecture : null;
   }
 }
 
@@ -210,8 +211,9 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
     return this.forwardLayers(x)[2];
   }
 
+  /** The architecture as plain data; null for a subclass (it may compute differently) or a custom surrogate. */
   spec(): EncoderSpec | null {
-    return this.architecture;
+    return this.constructor === SpikingConvNet ? this.architecture : null;
   }
 }
 

@@ -54,5 +54,8 @@ describe('encoders and projector', () => {
       expect(enc.spec()!.neuron.beta).not.toBe(0.9);
     }
     expect(new SpikingMlp({ surrogate: custom('mine', (x) => Math.exp(-x * x)), rng: new Rng(0) }).spec()).toBeNull();
+    // A subclass may compute differently: no replica is made of it.
+    class Doubled extends SpikingMlp {}
+    expect(new Doubled({ rng: new Rng(0) }).spec()).toBeNull();
   });
 });
