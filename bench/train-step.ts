@@ -35,12 +35,13 @@ async function measure(threads: number) {
   const phases = { encode: [] as number[], forward: [] as number[], backward: [] as number[], optimizer: [] as number[], total: [] as number[] };
   let peakRss = 0;
   let density: number[] = [];
-  for (let step = 0; step < reps + 1; step++) {
+  const warmup = 4; // the JIT (the worker's too) settles over the first few steps
+  for (let step = 0; step < reps + warmup; step++) {
     const x = new Tensor(mnist.images.slice(step * B * 784, (step + 1) * B * 784), [B, 784]);
     const r = trainer.trainStep(x);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     density = r.density;
-    if (step === 0) continue; // warm-up
+    if (step < warmup) continue;
     phases.encode.push(r.ms.encode);
     phases.forward.push(r.ms.forward);
     phases.backward.push(r.ms.backward);

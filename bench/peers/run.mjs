@@ -2,7 +2,7 @@
 // The reference training step R1 side by side: spikessl (1 and 2 threads) against PyTorch CPU
 // (1 and 2 threads, where /usr/bin/python3 has torch) and TensorFlow.js 4.22 (wasm and cpu
 // backends). Every engine runs as a child process of this one (one process group); all are
-// started and warmed up first, then they take turns, a few steps each, for several rounds, so
+// started and warmed up first (6 steps, 1–2 for the slow tfjs variants: the JIT, the worker's too, takes a few steps to settle), then they take turns, a few steps each, for several rounds, so
 // slow drifts of the machine hit every engine alike. Figure: the median step over all rounds.
 //
 //   npm --prefix bench/peers install && flock /tmp/spikessl-bench.lock node bench/peers/run.mjs
@@ -63,12 +63,12 @@ const hasTorch = torchCheck.status === 0;
 // Each engine: name, command, batch, steps per turn, warm-up steps, thread count.
 const node = process.execPath;
 const engines = [
-  { name: 'spikessl 1 thread', key: 'ours-1', cmd: [node, join(outDir, 'ours.js'), '--threads', '1', '--batch', batch], batch, steps: stepsPerTurn, warmup: 2, threads: 1, ours: true },
-  { name: 'spikessl 2 threads', key: 'ours-2', cmd: [node, join(outDir, 'ours.js'), '--threads', '2', '--batch', batch], batch, steps: stepsPerTurn, warmup: 2, threads: 2, ours: true },
+  { name: 'spikessl 1 thread', key: 'ours-1', cmd: [node, join(outDir, 'ours.js'), '--threads', '1', '--batch', batch], batch, steps: stepsPerTurn, warmup: 6, threads: 1, ours: true },
+  { name: 'spikessl 2 threads', key: 'ours-2', cmd: [node, join(outDir, 'ours.js'), '--threads', '2', '--batch', batch], batch, steps: stepsPerTurn, warmup: 6, threads: 2, ours: true },
   ...(hasTorch
-    ? [1, 2].map((t) => ({ name: `PyTorch ${torchCheck.stdout.trim()} ${t} thread${t > 1 ? 's' : ''}`, key: `torch-${t}`, cmd: [PYTHON, join(here, 'r1_torch.py'), '--threads', t, '--batch', batch], batch, steps: stepsPerTurn, warmup: 2, threads: t }))
+    ? [1, 2].map((t) => ({ name: `PyTorch ${torchCheck.stdout.trim()} ${t} thread${t > 1 ? 's' : ''}`, key: `torch-${t}`, cmd: [PYTHON, join(here, 'r1_torch.py'), '--threads', t, '--batch', batch], batch, steps: stepsPerTurn, warmup: 6, threads: t }))
     : []),
-  { name: 'tfjs 4.22 wasm (SIMD)', key: 'tfjs-wasm', cmd: [node, join(here, 'tfjs.mjs'), '--backend', 'wasm', '--batch', batch, '--linear', 'custom'], batch, steps: Math.min(stepsPerTurn, 2), warmup: 2, threads: 1 },
+  { name: 'tfjs 4.22 wasm (SIMD)', key: 'tfjs-wasm', cmd: [node, join(here, 'tfjs.mjs'), '--backend', 'wasm', '--batch', batch, '--linear', 'custom'], batch, steps: Math.min(stepsPerTurn, 2), warmup: 6, threads: 1 },
   ...(withStock ? [{ name: 'tfjs 4.22 wasm, stock matMul grads', key: 'tfjs-wasm-stock', cmd: [node, join(here, 'tfjs.mjs'), '--backend', 'wasm', '--batch', batch, '--linear', 'stock'], batch, steps: 1, warmup: 1, threads: 1 }] : []),
   { name: 'tfjs 4.22 cpu (pure JS)', key: 'tfjs-cpu', cmd: [node, join(here, 'tfjs.mjs'), '--backend', 'cpu', '--batch', cpuBatch, '--linear', 'custom'], batch: cpuBatch, steps: 1, warmup: 1, threads: 1 },
 ]
