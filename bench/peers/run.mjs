@@ -2,8 +2,9 @@
 // The reference training step R1 side by side: spikessl (1 and 2 threads) against PyTorch CPU
 // (1 and 2 threads, where /usr/bin/python3 has torch) and TensorFlow.js 4.22 (wasm and cpu
 // backends). Every engine runs as a child process of this one (one process group); all are
-// started and warmed up first (6 steps, 1–2 for the slow tfjs variants: the JIT, the worker's too, takes a few steps to settle), then they take turns, a few steps each, for several rounds, so
-// slow drifts of the machine hit every engine alike. Figure: the median step over all rounds.
+// started and warmed up first (6 steps, 1 for the two slow tfjs variants: a JIT, a worker's
+// too, takes a few steps to settle), then they take turns, a few steps each, for several
+// rounds, so slow drifts of the machine hit every engine alike. Figure: the median step over all rounds.
 //
 //   npm --prefix bench/peers install && flock /tmp/spikessl-bench.lock node bench/peers/run.mjs
 //
