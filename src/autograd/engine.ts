@@ -204,7 +204,6 @@ function freshGradients(inGrads: readonly (Tensor | null)[], seen: Set<ArrayBuff
   return fresh;
 }
 
-/** Adds g into a leaf's .grad; a first gradient that may be shared is copied, a fresh one adopted. */
 /**
  * Adds `g` into a leaf's `.grad` as backward does (the first gradient is copied, later ones
  * added element by element) — for gradients computed elsewhere, e.g. on another thread.
@@ -214,6 +213,7 @@ export function accumulateGrad(x: Tensor, g: Tensor): void {
   accumulateLeaf(x, g);
 }
 
+/** Adds g into a leaf's .grad; a first gradient that may be shared is copied, a fresh one adopted. */
 function accumulateLeaf(x: Tensor, g: Tensor, fresh = false): void {
   if (x.grad === null) x.grad = fresh ? new Tensor(g.data, g.shape) : new Tensor(g.data.slice(), g.shape);
   else addInPlace(x.grad, g);
