@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GradError, Tensor, add, reshape, backward, crossEntropy, exp, log, logSoftmax, matmul, max, mean, mul, noGrad, relu, abs, setAnomalyDetection, softmax, sum, tensor } from '../../src/index';
-import { record } from '../../src/autograd/engine';
+import { accumulateGrad, record } from '../../src/autograd/engine';
 
 const leaf = (values: number[], shape = [values.length]) => tensor(values, shape, { requiresGrad: true });
 
@@ -207,3 +207,19 @@ describe('softmax, logSoftmax and crossEntropy at extreme logits', () => {
 });
 
 void backward;
+
+describe('accumulateGrad', () => {
+  it('adds a gradient from elsewhere as backward adds a second use: copy first, then sum', () => {
+    const w = leaf([1, 2, 3]);
+    backward(sum(mul(w, tensor([2, 2, 2])))); // .grad = [2, 2, 2]
+    const g = tensor([0.5, -1, 4]);
+    accumulateGrad(w, g);
+    expect(Array.from(w.grad!.data)).toEqual([2.5, 1, 6]);
+    const v = leaf([1, 1]);
+    const h = tensor([3, 4]);
+    accumulateGrad(v, h);
+    h.data[0] = 99; // the first gradient was copied, not adopted
+    expect(Array.from(v.grad!.data)).toEqual([3, 4]);
+    expect(() => accumulateGrad(v, tensor([1, 2, 3]))).toThrow(GradError);
+  });
+});
