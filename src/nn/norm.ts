@@ -149,6 +149,11 @@ export class BatchNorm2d extends BatchNormBase {
   }
 }
 
+/** The BatchNorm layers of `m` (itself included), in `modules()` order. */
+export function batchNormLayers(m: Module): Array<BatchNorm1d | BatchNorm2d> {
+  return m.modules().filter((x): x is BatchNorm1d | BatchNorm2d => x instanceof BatchNorm1d || x instanceof BatchNorm2d);
+}
+
 /** Options of {@link LayerNorm}. */
 export interface LayerNormOptions {
   /** Default 1e-5. */

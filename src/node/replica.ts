@@ -8,7 +8,7 @@ import { backward } from '../autograd/engine';
 import { SpikesslError } from '../errors';
 import { firingRate } from '../neurons/functional';
 import type { BatchStats } from '../nn/functional';
-import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
+import { batchNormLayers } from '../nn/norm';
 import { type EncoderSpec, type SpikingEncoder, encoderFromSpec } from '../ssl/models';
 import { Tensor } from '../tensor/tensor';
 
@@ -60,7 +60,7 @@ function build(job: Extract<ViewJob, { op: 'forward' }>, key: string): Replica {
     throw new SpikesslError(`view replica: the encoder rebuilt from its spec has tensors ${names.join(', ')}; the trainer's has ${job.names.join(', ')}`);
   }
   const stats: BatchStats[] = [];
-  for (const m of encoder.modules()) if (m instanceof BatchNorm1d || m instanceof BatchNorm2d) m.statsSink = (s) => stats.push(s);
+  for (const m of batchNormLayers(encoder)) m.statsSink = (s) => stats.push(s);
   return { key, encoder, state: named.map(([, t]) => t), stats };
 }
 

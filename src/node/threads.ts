@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OptionError, SpikesslError } from '../errors';
-import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
+import { batchNormLayers } from '../nn/norm';
 import type { BatchStats } from '../nn/functional';
 import type { SpikingEncoder } from '../ssl/models';
 import { type RemoteView, type ViewParallel, setViewParallel, viewParallel } from '../ssl/parallel';
@@ -243,7 +243,7 @@ class WorkerPool implements RowParallel, ViewParallel {
       off += t.size;
     }
     this.viewInput.floats(view.size).set(view.data);
-    const norms = encoder.modules().filter((m): m is BatchNorm1d | BatchNorm2d => m instanceof BatchNorm1d || m instanceof BatchNorm2d);
+    const norms = batchNormLayers(encoder);
     const statsSize = norms.reduce((a, m) => a + 2 * m.numFeatures, 0);
     this.viewStats.doubles(statsSize);
     const params = encoder.parameters();

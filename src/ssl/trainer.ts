@@ -14,8 +14,7 @@ import type { TensorModule } from '../nn/layers';
 import type { Optimizer } from '../optim/optimizer';
 import type { LRScheduler } from '../optim/schedulers';
 import type { Rng } from '../rng';
-import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
-type BatchNormBase = BatchNorm1d | BatchNorm2d;
+import { batchNormLayers } from '../nn/norm';
 import { Tensor } from '../tensor/tensor';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { SpikingEncoder } from './models';
@@ -168,7 +167,7 @@ export class SSLTrainer {
     let r2: Tensor;
     if (remote) {
       const out = remote.result();
-      const norms = this.batchNorms();
+      const norms = batchNormLayers(this.encoder);
       if (out.batchStats.length !== norms.length) throw new SpikesslError(`SSLTrainer: the other thread's encoder reported ${out.batchStats.length} BatchNorm layers, this one has ${norms.length}`);
       norms.forEach((bn, i) => bn.trackBatch(out.batchStats[i]));
       r2 = new Tensor(out.rates, rate1.shape, { requiresGrad: true });
@@ -199,11 +198,6 @@ export class SSLTrainer {
     this.optimizer.step();
     const ms = { encode: t1 - t0, forward: t2 - t1, backward: t3 - t2, optimizer: performance.now() - t3 };
     return { loss: value, density: [density(v1), ...layers1.map(density)], ms };
-  }
-
-  /** The encoder's BatchNorm layers, in `modules()` order. */
-  private batchNorms(): BatchNormBase[] {
-    return this.encoder.modules().filter((m): m is BatchNormBase => m instanceof BatchNorm1d || m instanceof BatchNorm2d);
   }
 
   /** Trains `epochs` more epochs over `data` (continuing from {@link epoch}); returns their summaries. */
@@ -293,7 +287,7 @@ export interface CalibrateOptions {
  * eval mode; calibrating first makes the random-init baseline a fair one.
  */
 export function calibrateBatchNorm(encoder: SpikingEncoder, data: Dataset, options: CalibrateOptions): void {
-  const norms = encoder.modules().filter((m): m is BatchNormBase => m instanceof BatchNorm1d || m instanceof BatchNorm2d);
+  const norms = batchNormLayers(encoder);
   if (norms.length === 0) return;
   const saved = norms.map((m) => m.momentum);
   const wasTraining = encoder.training;
