@@ -24,6 +24,17 @@ import {
   windowGeometry,
 } from '../tensor/conv';
 import { gemm } from '../tensor/gemm';
+import {
+  countNonzeros,
+  eventLists,
+  eventWeightGrad,
+  eventWeights,
+  eventWeightsBack,
+  listEvents,
+  padChannels,
+  sumEvents,
+  transposedGeometry,
+} from '../tensor/eventconv';
 import { type SpikeIndex, spikeGemm, spikeIndex, splitRepeats, transposeIndex } from '../tensor/spikes';
 import { transposeInto } from '../tensor/layout';
 import { normAxis, sizeOf } from '../tensor/shape';
@@ -174,6 +185,8 @@ interface ConvPlan {
   ckk: number;
   l: number;
   chunk: number;
+  /** The input is sparse enough and the stride 1: the forward and dW go event-driven. */
+  events: boolean;
 }
 
 /** Gathers images n0..n0+nb−1 of a [n, outC, L] tensor into [outC, nb·L] (and back, `scatter`). */
@@ -193,6 +206,10 @@ function gatherChunk(src: Float32Array, dst: Float32Array, n0: number, nb: numbe
  * the last three are batch, so [N, C, H, W], time-folded [T, N, C, H, W] and unbatched
  * [C, H, W] all work. Computed by im2col + GEMM, several images per GEMM; one autograd node
  * whose backward is dW = G·colᵀ and dX = col2im(Wᵀ·G).
+ *
+ * With stride 1, a sparse x (spikes; nonzeros ≤ {@link EVENT_MAX_DENSITY}) takes event-driven
+ * kernels for the output and dW instead, whose cost scales with the density; likewise dX when
+ * the output gradient is sparse, as after max pooling (one nonzero per window).
  *
  * @example
  * ```ts
@@ -223,48 +240,109 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     ckk,
     l,
     chunk: Math.max(1, Math.min(nImg, Math.floor(COL_BUDGET / Math.max(1, ckk * l)))),
+    events: stride1(geo) && countNonzeros(x.data, 0, x.size) <= EVENT_MAX_DENSITY * x.size,
   };
   const y = new Float32Array(nImg * outC * l);
-  const col = new Float32Array(ckk * p.chunk * l);
-  const tmp = new Float32Array(outC * p.chunk * l);
-  for (let n0 = 0; n0 < nImg; n0 += p.chunk) {
-    const nb = Math.min(p.chunk, nImg - n0);
-    const ld = nb * l;
-    for (let j = 0; j < nb; j++) im2col(x.data, (n0 + j) * p.imgSize, geo, col, j * l, ld);
-    gemm(false, false, outC, ld, ckk, weight.data, 0, ckk, col, 0, ld, tmp, 0, ld, false);
-    for (let j = 0; j < nb; j++) {
-      for (let o = 0; o < outC; o++) {
-        const src = o * ld + j * l;
-        const dst = ((n0 + j) * outC + o) * l;
-        const b = bias !== null ? bias.data[o] : 0;
-        for (let k = 0; k < l; k++) y[dst + k] = tmp[src + k] + b;
-      }
-    }
-  }
+  if (p.events) convEvents(x.data, weight.data, bias?.data ?? null, p, y);
+  else convDense(x.data, weight.data, bias?.data ?? null, p, y);
   const out = new Tensor(y, [...lead, outC, geo.oh, geo.ow]);
   return record('conv2d', out, bias !== null ? [x, weight, bias] : [x, weight], (g) => conv2dBackward(g.data, x, weight, bias, p));
 }
 
-function conv2dBackward(gd: Float32Array, x: Tensor, weight: Tensor, bias: Tensor | null, p: ConvPlan): (Tensor | null)[] {
+/** y = conv(x, W) + b by im2col + GEMM, a chunk of images per GEMM. */
+function convDense(x: Float32Array, w: Float32Array, b: Float32Array | null, p: ConvPlan, y: Float32Array): void {
   const { geo, nImg, imgSize, outC, ckk, l, chunk } = p;
-  const dx = x.requiresGrad ? new Float32Array(x.size) : null;
-  const dw = weight.requiresGrad ? new Float32Array(weight.size) : null;
-  const gc = new Float32Array(outC * chunk * l);
-  const col = dw ? new Float32Array(ckk * chunk * l) : null;
-  const dcol = dx ? new Float32Array(ckk * chunk * l) : null;
+  const col = new Float32Array(ckk * chunk * l);
+  const tmp = new Float32Array(outC * chunk * l);
   for (let n0 = 0; n0 < nImg; n0 += chunk) {
     const nb = Math.min(chunk, nImg - n0);
     const ld = nb * l;
-    gatherChunk(gd, gc, n0, nb, outC, l);
-    if (dw && col) {
-      // dW[O, CKK] += G[O, ld]·colᵀ
-      for (let j = 0; j < nb; j++) im2col(x.data, (n0 + j) * imgSize, geo, col, j * l, ld);
-      gemm(false, true, outC, ckk, ld, gc, 0, ld, col, 0, ld, dw, 0, ckk, n0 > 0);
+    for (let j = 0; j < nb; j++) im2col(x, (n0 + j) * imgSize, geo, col, j * l, ld);
+    gemm(false, false, outC, ld, ckk, w, 0, ckk, col, 0, ld, tmp, 0, ld, false);
+    for (let j = 0; j < nb; j++) {
+      for (let o = 0; o < outC; o++) {
+        const src = o * ld + j * l;
+        const dst = ((n0 + j) * outC + o) * l;
+        const bo = b !== null ? b[o] : 0;
+        for (let k = 0; k < l; k++) y[dst + k] = tmp[src + k] + bo;
+      }
     }
-    if (dx && dcol) {
-      // dcol[CKK, ld] = Wᵀ·G, folded back onto the images.
-      gemm(true, false, ckk, ld, outC, weight.data, 0, ckk, gc, 0, ld, dcol, 0, ld, false);
-      for (let j = 0; j < nb; j++) col2im(dcol, j * l, ld, geo, dx, (n0 + j) * imgSize);
+  }
+}
+
+/** The event-driven kernels (tensor/eventconv.ts) handle stride 1 only. */
+function stride1(g: WindowGeometry): boolean {
+  return g.sh === 1 && g.sw === 1;
+}
+
+/** y = conv(x, W) + b for a sparse x, image by image: each output sums the weight rows its nonzero inputs meet. */
+function convEvents(x: Float32Array, w: Float32Array, b: Float32Array | null, p: ConvPlan, y: Float32Array): void {
+  const { geo, nImg, imgSize, outC, l } = p;
+  const O8 = padChannels(outC);
+  const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, false);
+  const lists = eventLists();
+  for (let n = 0; n < nImg; n++) {
+    listEvents(x, n * imgSize, geo, O8, lists);
+    sumEvents(lists, wt, outC, l, b, y, n * outC * l);
+  }
+}
+
+/** dX for a sparse output gradient (as after max pooling): the convolution of G with the flipped, transposed kernel. */
+function convInputGradEvents(gd: Float32Array, w: Float32Array, p: ConvPlan, dx: Float32Array): void {
+  const { geo, nImg, imgSize, outC, l } = p;
+  const tg = transposedGeometry(geo, outC);
+  const C8 = padChannels(geo.c);
+  const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, true);
+  const lists = eventLists();
+  for (let n = 0; n < nImg; n++) {
+    listEvents(gd, n * outC * l, tg, C8, lists);
+    sumEvents(lists, wt, geo.c, geo.h * geo.w, null, dx, n * imgSize);
+  }
+}
+
+/** dW = Σ_images G·colᵀ for a sparse x: for each kernel tap, the output gradients at the nonzeros it met. */
+function convWeightGradEvents(gd: Float32Array, x: Float32Array, p: ConvPlan): Float32Array {
+  const { geo, nImg, imgSize, outC, l } = p;
+  const O8 = padChannels(outC);
+  const dwt = new Float64Array(geo.c * geo.kh * geo.kw * O8);
+  const gt = new Float64Array(l * O8);
+  for (let n = 0; n < nImg; n++) {
+    for (let o = 0; o < outC; o++) {
+      const src = (n * outC + o) * l;
+      for (let k = 0; k < l; k++) gt[k * O8 + o] = gd[src + k];
+    }
+    eventWeightGrad(x, n * imgSize, geo, gt, O8, dwt);
+  }
+  return eventWeightsBack(dwt, outC, geo.c, geo.kh, geo.kw);
+}
+
+function conv2dBackward(gd: Float32Array, x: Tensor, weight: Tensor, bias: Tensor | null, p: ConvPlan): (Tensor | null)[] {
+  const { geo, nImg, imgSize, outC, ckk, l, chunk, events } = p;
+  const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+  const dw = !weight.requiresGrad ? null : events ? convWeightGradEvents(gd, x.data, p) : new Float32Array(weight.size);
+  const denseDw = dw !== null && !events;
+  // The output gradient of a max-pooled convolution is zero but at one position per window.
+  const sparseDx = dx !== null && stride1(geo) && countNonzeros(gd, 0, gd.length) <= EVENT_MAX_DENSITY * gd.length;
+  if (dx && sparseDx) convInputGradEvents(gd, weight.data, p, dx);
+  const denseDx = dx !== null && !sparseDx;
+  if (denseDw || denseDx) {
+    const gc = new Float32Array(outC * chunk * l);
+    const col = denseDw ? new Float32Array(ckk * chunk * l) : null;
+    const dcol = denseDx ? new Float32Array(ckk * chunk * l) : null;
+    for (let n0 = 0; n0 < nImg; n0 += chunk) {
+      const nb = Math.min(chunk, nImg - n0);
+      const ld = nb * l;
+      gatherChunk(gd, gc, n0, nb, outC, l);
+      if (dw && col) {
+        // dW[O, CKK] += G[O, ld]·colᵀ
+        for (let j = 0; j < nb; j++) im2col(x.data, (n0 + j) * imgSize, geo, col, j * l, ld);
+        gemm(false, true, outC, ckk, ld, gc, 0, ld, col, 0, ld, dw, 0, ckk, n0 > 0);
+      }
+      if (dx && dcol) {
+        // dcol[CKK, ld] = Wᵀ·G, folded back onto the images.
+        gemm(true, false, ckk, ld, outC, weight.data, 0, ckk, gc, 0, ld, dcol, 0, ld, false);
+        for (let j = 0; j < nb; j++) col2im(dcol, j * l, ld, geo, dx, (n0 + j) * imgSize);
+      }
     }
   }
   let db: Tensor | null = null;

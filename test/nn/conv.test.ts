@@ -1,7 +1,7 @@
 /** conv2d and pooling against direct nested loops, finite differences, and time folding. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AvgPool2d, Conv2d, MaxPool2d, OptionError, Rng, ShapeError, Tensor, avgPool2d, backward, conv2d, maxPool2d, sum } from '../../src/index';
+import { AvgPool2d, Conv2d, MaxPool2d, OptionError, Rng, ShapeError, Tensor, avgPool2d, backward, conv2d, maxPool2d, mul, sum } from '../../src/index';
 import { gradcheck } from '../helpers/gradcheck';
 import { firstMismatch, randomTensor } from '../helpers/reference';
 
@@ -176,6 +176,76 @@ describe('conv2d', () => {
     }
     expect(firstMismatch(wl.grad!.data, dw, 1e-4, 1e-3)).toBe(-1);
     expect(firstMismatch(bl.grad!.data, db, 1e-4, 1e-3)).toBe(-1);
+  });
+
+  it('takes the event-driven route for sparse inputs and sparse output gradients (stride 1), with the same results', () => {
+    // Spikes (0/1) or sparse reals; the output gradient zero but at about a quarter of the
+    // positions, as after a 2×2 max pool. References: the direct loops, in float64.
+    const sparseCase = fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      c: fc.integer({ min: 1, max: 4 }),
+      o: fc.integer({ min: 1, max: 11 }),
+      h: fc.integer({ min: 1, max: 9 }),
+      w: fc.integer({ min: 1, max: 9 }),
+      k: fc.integer({ min: 1, max: 5 }),
+      ph: fc.integer({ min: 0, max: 5 }),
+      pw: fc.integer({ min: 0, max: 5 }),
+      density: fc.double({ min: 0, max: 0.45, noNaN: true }),
+      spikes: fc.boolean(),
+      bias: fc.boolean(),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(sparseCase, (r) => {
+        const kh = Math.min(r.k, r.h + 2 * r.ph);
+        const kw = Math.min(r.k, r.w + 2 * r.pw);
+        const rng = new Rng(r.seed);
+        const xs = [r.n, r.c, r.h, r.w];
+        const xd = Float32Array.from({ length: xs.reduce((a, b) => a * b) }, () => (rng.uniform() < r.density ? (r.spikes ? 1 : rng.uniformRange(-2, 2)) : 0));
+        const x = new Tensor(xd, xs, { requiresGrad: true, binary: r.spikes });
+        const w = new Tensor(randomTensor([r.o, r.c, kh, kw], r.seed + 1).data, [r.o, r.c, kh, kw], { requiresGrad: true });
+        const b = r.bias ? randomTensor([r.o], r.seed + 2) : null;
+        const y = conv2d(x, w, b, { padding: [r.ph, r.pw] });
+        const ref = convReference(x, w, b, 1, 1, r.ph, r.pw);
+        expect(y.shape).toEqual(ref.shape);
+        expect(firstMismatch(y.data, ref.data, 1e-5, 1e-5)).toBe(-1);
+        const g = Float32Array.from({ length: y.size }, () => (rng.uniform() < 0.25 ? rng.uniformRange(-1, 1) : 0));
+        backward(y, new Tensor(g, y.shape));
+        const [, , oh, ow] = y.shape;
+        const dx = new Float64Array(x.size);
+        const dw = new Float64Array(w.size);
+        for (let ni = 0; ni < r.n; ni++)
+          for (let oi = 0; oi < r.o; oi++)
+            for (let yy = 0; yy < oh; yy++)
+              for (let xx = 0; xx < ow; xx++) {
+                const gv = g[((ni * r.o + oi) * oh + yy) * ow + xx];
+                for (let ci = 0; ci < r.c; ci++)
+                  for (let i = 0; i < kh; i++)
+                    for (let j = 0; j < kw; j++) {
+                      const iy = yy - r.ph + i;
+                      const ix = xx - r.pw + j;
+                      if (iy < 0 || iy >= r.h || ix < 0 || ix >= r.w) continue;
+                      const xi = ((ni * r.c + ci) * r.h + iy) * r.w + ix;
+                      const wi = ((oi * r.c + ci) * kh + i) * kw + j;
+                      dx[xi] += gv * w.data[wi];
+                      dw[wi] += gv * xd[xi];
+                    }
+              }
+        expect(firstMismatch(x.grad!.data, dx, 1e-5, 1e-5)).toBe(-1);
+        expect(firstMismatch(w.grad!.data, dw, 1e-5, 1e-5)).toBe(-1);
+      }),
+      { numRuns: 150, seed: 2 },
+    );
+  });
+
+  it('passes finite differences when the input is spikes and the output gradient sparse', () => {
+    // Spikes into conv, the output masked at three positions in four (a max pool's pattern,
+    // without its ties): the forward, dW and dX all take the event-driven kernels.
+    const rng = new Rng(5);
+    const x = new Tensor(Float32Array.from({ length: 2 * 3 * 8 * 8 }, () => +(rng.uniform() < 0.2)), [2, 3, 8, 8], { binary: true });
+    const mask = new Tensor(Float32Array.from({ length: 2 * 4 * 8 * 8 }, () => +(rng.uniform() < 0.25)), [2, 4, 8, 8]);
+    const res = gradcheck((s, w, b) => mul(conv2d(s, w, b, { padding: 2 }), mask), [x, randomTensor([4, 3, 5, 5], 6), randomTensor([4], 7)]);
+    expect(res.ok, res.detail).toBe(true);
   });
 
   it('rejects mismatched channels, a window larger than the input, and bad options', () => {

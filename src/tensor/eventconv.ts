@@ -1,0 +1,247 @@
+/**
+ * Event-driven convolution (stride 1) for sparse inputs — spike trains, or an output gradient
+ * after max pooling, which is zero but at one position in each window. Only the nonzeros do
+ * work, so the cost scales with the density: the convolutional counterpart of `spikeGemm`.
+ *
+ * One image at a time: `listEvents` lists, for every output position, the weight rows its
+ * nonzero inputs meet (and the input values); `sumEvents` then sums those rows eight output
+ * channels at a time in locals (registers), so each output is written once. The weight
+ * gradient (`eventWeightGrad`) walks the nonzeros channel by channel and sums, for each kernel
+ * tap, the output gradients they fed. Sums run in float64 and are rounded once, so results equal
+ * the dense im2col + GEMM route up to float rounding (the summation order differs).
+ *
+ * Layout: weights are rearranged once per call into `wt`, float64, [(c·kh + i)·kw + j, O8] with
+ * the output channels innermost and padded with zeros to O8, a multiple of 8.
+ *
+ * The input gradient of a convolution is itself a convolution (of the output gradient with the
+ * kernel flipped and its two channel axes swapped, padding kh − 1 − ph), so {@link transposedGeometry}
+ * and `eventWeights(…, true)` let the same kernels compute it.
+ */
+import { ShapeError } from '../errors';
+import type { WindowGeometry } from './conv';
+
+/** Output channels rounded up to the kernels' block of 8. */
+export function padChannels(O: number): number {
+  return Math.ceil(O / 8) * 8;
+}
+
+/**
+ * W [O, C, kh, kw] as the kernels' float64 wt [(c·kh + i)·kw + j, O8]. With `transposed`, the
+ * weights of the input-gradient convolution instead: input channels O, output channels C, the
+ * kernel flipped: wt[((o·kh + i)·kw + j)·C8 + c] = W[o, c, kh−1−i, kw−1−j].
+ */
+export function eventWeights(w: Float32Array, O: number, C: number, kh: number, kw: number, transposed: boolean): Float64Array {
+  const kk = kh * kw;
+  if (!transposed) {
+    const O8 = padChannels(O);
+    const wt = new Float64Array(C * kk * O8);
+    for (let o = 0; o < O; o++) for (let r = 0; r < C * kk; r++) wt[r * O8 + o] = w[o * C * kk + r];
+    return wt;
+  }
+  const C8 = padChannels(C);
+  const wt = new Float64Array(O * kk * C8);
+  for (let o = 0; o < O; o++) {
+    for (let c = 0; c < C; c++) {
+      const src = (o * C + c) * kk;
+      for (let t = 0; t < kk; t++) wt[((o * kk) + kk - 1 - t) * C8 + c] = w[src + t];
+    }
+  }
+  return wt;
+}
+
+/** The kernels' weight gradient dwt [(c·kh + i)·kw + j, O8] as dW [O, C, kh, kw], rounded to float32. */
+export function eventWeightsBack(dwt: Float64Array, O: number, C: number, kh: number, kw: number): Float32Array {
+  const O8 = padChannels(O);
+  const ckk = C * kh * kw;
+  const dw = new Float32Array(O * ckk);
+  for (let o = 0; o < O; o++) for (let r = 0; r < ckk; r++) dw[o * ckk + r] = dwt[r * O8 + o];
+  return dw;
+}
+
+/**
+ * The geometry of the input-gradient convolution of a stride-1 convolution `g` over `O` output
+ * channels: it reads the output gradient [O, oh, ow] and writes [c, h, w], padding kh − 1 − ph.
+ */
+export function transposedGeometry(g: WindowGeometry, O: number): WindowGeometry {
+  return { c: O, h: g.oh, w: g.ow, kh: g.kh, kw: g.kw, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw, oh: g.h, ow: g.w };
+}
+
+/** Counts the nonzeros of x[off .. off + n). */
+export function countNonzeros(x: Float32Array, off: number, n: number): number {
+  let nz = 0;
+  for (let i = off; i < off + n; i++) nz += +(x[i] !== 0);
+  return nz;
+}
+
+/** One image's nonzero inputs, listed per output position (reused scratch, see {@link listEvents}). */
+export interface EventLists {
+  /** Per output position, how many entries its list holds. */
+  count: Int32Array;
+  /** Position p's list: weight-row offsets (row · O8) in off[p·cap …], input values in val[p·cap …]. */
+  off: Int32Array;
+  val: Float64Array;
+  /** Room per position: every input a window covers, C·kh·kw. */
+  cap: number;
+}
+
+/** Scratch lists, grown as needed. */
+export function eventLists(): EventLists {
+  return { count: new Int32Array(0), off: new Int32Array(0), val: new Float64Array(0), cap: 0 };
+}
+
+/**
+ * Lists, for each output position of the stride-1 convolution `g` over one image x[C, H, W]
+ * (at `xOff`), the weight rows its nonzero inputs meet and their values, in the order of the
+ * inputs (channel, row, column) then of the kernel taps.
+ */
+export function listEvents(x: Float32Array, xOff: number, g: WindowGeometry, O8: number, lists: EventLists): void {
+  const { c: C, h, w, kh, kw, ph, pw, oh, ow } = g;
+  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
+  const L = oh * ow;
+  const cap = C * kh * kw;
+  if (lists.count.length < L) lists.count = new Int32Array(L);
+  if (lists.off.length < L * cap) {
+    lists.off = new Int32Array(L * cap);
+    lists.val = new Float64Array(L * cap);
+  }
+  lists.cap = cap;
+  const { count, off, val } = lists;
+  count.fill(0, 0, L);
+  for (let c = 0; c < C; c++) {
+    const plane = xOff + c * h * w;
+    for (let iy = 0; iy < h; iy++) {
+      const row = plane + iy * w;
+      // Kernel rows i with output row oy = iy + ph − i inside [0, oh).
+      const iLo = Math.max(0, iy + ph - oh + 1);
+      const iHi = Math.min(kh, iy + ph + 1);
+      for (let ix = 0; ix < w; ix++) {
+        const v = x[row + ix];
+        if (v === 0) continue;
+        // Kernel columns j with output column ox = ix + pw − j inside [0, ow).
+        const jLo = Math.max(0, ix + pw - ow + 1);
+        const jHi = Math.min(kw, ix + pw + 1);
+        for (let i = iLo; i < iHi; i++) {
+          const posRow = (iy + ph - i) * ow + ix + pw;
+          const tap = (c * kh + i) * kw;
+          for (let j = jLo; j < jHi; j++) {
+            const pos = posRow - j;
+            const k = pos * cap + count[pos]++;
+            off[k] = (tap + j) * O8;
+            val[k] = v;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * y[yOff + o·L + p] = bias[o] + Σ over p's list of value · wt[row, o], for the O output channels
+ * (L = the number of output positions), rounded once to float32.
+ */
+export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: number, bias: Float32Array | null, y: Float32Array, yOff: number): void {
+  const { count, off, val, cap } = lists;
+  const O8 = padChannels(O);
+  for (let p = 0; p < L; p++) {
+    const start = p * cap;
+    const end = start + count[p];
+    for (let o0 = 0; o0 < O8; o0 += 8) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      for (let k = start; k < end; k++) {
+        const q = off[k] + o0;
+        const v = val[k];
+        a0 += v * wt[q];
+        a1 += v * wt[q + 1];
+        a2 += v * wt[q + 2];
+        a3 += v * wt[q + 3];
+        a4 += v * wt[q + 4];
+        a5 += v * wt[q + 5];
+        a6 += v * wt[q + 6];
+        a7 += v * wt[q + 7];
+      }
+      const n = Math.min(8, O - o0);
+      const dst = yOff + o0 * L + p;
+      // Padded channels (o ≥ O) are summed but never stored.
+      if (n === 8 && bias === null) {
+        y[dst] = a0;
+        y[dst + L] = a1;
+        y[dst + 2 * L] = a2;
+        y[dst + 3 * L] = a3;
+        y[dst + 4 * L] = a4;
+        y[dst + 5 * L] = a5;
+        y[dst + 6 * L] = a6;
+        y[dst + 7 * L] = a7;
+      } else {
+        const a = [a0, a1, a2, a3, a4, a5, a6, a7];
+        for (let t = 0; t < n; t++) y[dst + t * L] = a[t] + (bias !== null ? bias[o0 + t] : 0);
+      }
+    }
+  }
+}
+
+/** Scratch for {@link eventWeightGrad}: one channel's nonzeros (row, column, value). */
+let nzRow = new Int32Array(0);
+let nzCol = new Int32Array(0);
+let nzVal = new Float64Array(0);
+
+/**
+ * Adds the weight gradient of one image x[C, H, W] (at `xOff`) into dwt [(c·kh + i)·kw + j, O8],
+ * given its output gradient gt [oh·ow, O8] channels-last: dwt[(c, i, j), o] += Σ over the
+ * nonzeros x[c, iy, ix] of x · gt[(iy + ph − i, ix + pw − j), o] (positions inside the output).
+ */
+export function eventWeightGrad(x: Float32Array, xOff: number, g: WindowGeometry, gt: Float64Array, O8: number, dwt: Float64Array): void {
+  const { c: C, h, w, kh, kw, ph, pw, oh, ow } = g;
+  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
+  const hw = h * w;
+  if (nzRow.length < hw) {
+    nzRow = new Int32Array(hw);
+    nzCol = new Int32Array(hw);
+    nzVal = new Float64Array(hw);
+  }
+  for (let c = 0; c < C; c++) {
+    const plane = xOff + c * hw;
+    let n = 0;
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        const v = x[plane + iy * w + ix];
+        if (v === 0) continue;
+        nzRow[n] = iy;
+        nzCol[n] = ix;
+        nzVal[n++] = v;
+      }
+    }
+    if (n === 0) continue;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const dst = ((c * kh + i) * kw + j) * O8;
+        for (let o0 = 0; o0 < O8; o0 += 8) {
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+          for (let s = 0; s < n; s++) {
+            const oy = nzRow[s] + ph - i;
+            const ox = nzCol[s] + pw - j;
+            if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+            const q = (oy * ow + ox) * O8 + o0;
+            const v = nzVal[s];
+            a0 += v * gt[q];
+            a1 += v * gt[q + 1];
+            a2 += v * gt[q + 2];
+            a3 += v * gt[q + 3];
+            a4 += v * gt[q + 4];
+            a5 += v * gt[q + 5];
+            a6 += v * gt[q + 6];
+            a7 += v * gt[q + 7];
+          }
+          const d = dst + o0;
+          dwt[d] += a0;
+          dwt[d + 1] += a1;
+          dwt[d + 2] += a2;
+          dwt[d + 3] += a3;
+          dwt[d + 4] += a4;
+          dwt[d + 5] += a5;
+          dwt[d + 6] += a6;
+          dwt[d + 7] += a7;
+        }
+      }
+    }
+  }
+}
