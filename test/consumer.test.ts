@@ -29,9 +29,9 @@ function run(file: string, code: string): string {
 }
 
 describe('the built package', () => {
-  it('trains to the same bits on one thread and on two (kernels split by rows, the second view on a worker)', () => {
+  it('trains and extracts features to the same bits on one thread and on two (kernels split by rows, views and batches on a worker)', () => {
     const script = `
-import { Adam, Rng, SSLTrainer, SpikingConvNet, SpikingMlp, projector, kernels } from 'spikessl';
+import { Adam, Rng, SSLTrainer, SpikingConvNet, SpikingMlp, makeDataset, projector, kernels } from 'spikessl';
 import { enableThreads, disableThreads, threadActivity, threadCount } from 'spikessl/node';
 function train(threads, encoderKind) {
   enableThreads(threads);
@@ -45,11 +45,14 @@ function train(threads, encoderKind) {
   for (let i = 0; i < images.length; i++) images[i] = rng.uniform();
   const x = new kernels.Tensor(images, [64, 784]);
   for (let s = 0; s < 2; s++) trainer.trainStep(x);
+  // Features of the 64 images in batches of 14: five batches (the last of 8), the second and fourth on the worker.
+  const data = makeDataset(images, new Int32Array(64), [28, 28]);
+  const features = trainer.features(data, new Rng(9), 14);
   const used = threadCount();
   const { views } = threadActivity();
-  // Parameters and buffers (BatchNorm running statistics and batch counts included).
+  // Parameters and buffers (BatchNorm running statistics and batch counts included), then the features.
   const w = [encoder, head].flatMap((m) => Object.values(m.stateDict())).flatMap((t) => Array.from(t.data));
-  return { used, views, w };
+  return { used, views, w: [...w, ...features] };
 }
 const out = [];
 for (const kind of ['mlp', 'mlp+bn', 'conv']) {
@@ -62,8 +65,8 @@ for (const kind of ['mlp', 'mlp+bn', 'conv']) {
 await disableThreads();
 console.log(out.join(' '));
 `;
-    // Per encoder: threads used (1, 2), views run on the worker in two steps (2), differing values (0).
-    expect(run('threads.mjs', script)).toBe('1 2 2 0 1 2 2 0 1 2 2 0');
+    // Per encoder: threads used (1, 2), passes run on the worker (2 views + 2 feature batches), differing values (0).
+    expect(run('threads.mjs', script)).toBe('1 2 4 0 1 2 4 0 1 2 4 0');
   });
 
   it('imports as ESM', () => {

@@ -4,7 +4,7 @@
  * (reporting its BatchNorm statistics instead of applying them) and, later, the backward pass
  * from the gradient of the rates, handing back the parameter gradients.
  */
-import { backward } from '../autograd/engine';
+import { backward, noGrad } from '../autograd/engine';
 import { SpikesslError } from '../errors';
 import { firingRate } from '../neurons/functional';
 import type { BatchStats } from '../nn/functional';
@@ -30,6 +30,8 @@ export type ViewJob = {
       input: SharedArrayBuffer;
       shape: number[];
       binary: boolean;
+      /** Training mode with a graph, or eval mode without one (features: no backward follows). */
+      train: boolean;
       /** Out: the rates [B, F]. */
       rates: SharedArrayBuffer;
       /** Out: each BatchNorm's mean then unbiased variance, float64, in modules() order. */
@@ -64,6 +66,12 @@ function build(job: Extract<ViewJob, { op: 'forward' }>, key: string): Replica {
   return { key, encoder, state: named.map(([, t]) => t), stats };
 }
 
+/** The firing rates of the encoder's last layer for `input`. */
+function lastRates(encoder: SpikingEncoder, input: Tensor): Tensor {
+  const layers = encoder.forwardLayers(input);
+  return firingRate(layers[layers.length - 1]);
+}
+
 /** Runs one view job; throws on failure (the caller flags it). */
 export function runViewJob(job: ViewJob): void {
   if (job.op === 'forward') {
@@ -79,9 +87,9 @@ export function runViewJob(job: ViewJob): void {
     const size = job.shape.reduce((a, b) => a * b, 1);
     const input = new Tensor(new Float32Array(job.input, 0, size), job.shape, { binary: job.binary });
     replica.stats.length = 0;
-    replica.encoder.train();
-    const layers = replica.encoder.forwardLayers(input);
-    const rates = firingRate(layers[layers.length - 1]);
+    const encoder = replica.encoder;
+    encoder.train(job.train);
+    const rates = job.train ? lastRates(encoder, input) : noGrad(() => lastRates(encoder, input));
     new Float32Array(job.rates, 0, rates.size).set(rates.data);
     const out = new Float64Array(job.stats);
     off = 0;
@@ -90,7 +98,7 @@ export function runViewJob(job: ViewJob): void {
       out.set(s.variance, off + s.mean.length);
       off += 2 * s.mean.length;
     }
-    pending = rates;
+    pending = job.train ? rates : null;
     return;
   }
   if (replica === null || pending === null) throw new SpikesslError('view replica: a backward pass without a forward pass');

@@ -229,7 +229,7 @@ class WorkerPool implements RowParallel, ViewParallel {
    * Runs the encoder on `view` on worker 0, a replica rebuilt from `encoder.spec()` with this
    * encoder's weights and buffers copied over; declines (null) for an encoder without a spec.
    */
-  start(encoder: SpikingEncoder, view: Tensor): RemoteView | null {
+  start(encoder: SpikingEncoder, view: Tensor, mode: 'train' | 'eval'): RemoteView | null {
     if (this.workers.length === 0) return null;
     const spec = encoder.spec?.() ?? null;
     if (spec === null) return null;
@@ -253,8 +253,8 @@ class WorkerPool implements RowParallel, ViewParallel {
     this.postView({
       ...common, op: 'forward', spec, names: named.map(([n]) => n), sizes,
       state: this.viewState.buffer, input: this.viewInput.buffer, shape: [...view.shape], binary: view.binary,
-      rates: this.viewRates.buffer, stats: this.viewStats.buffer,
-    }, 'forward pass of a view');
+      train: mode === 'train', rates: this.viewRates.buffer, stats: this.viewStats.buffer,
+    }, mode === 'train' ? 'forward pass of a view' : 'forward pass of a batch of features');
     this.activity.views++;
     return {
       result: () => {

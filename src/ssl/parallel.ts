@@ -30,10 +30,12 @@ export interface RemoteView {
 /** Runs an encoder's forward and backward pass on one view elsewhere. */
 export interface ViewParallel {
   /**
-   * Starts `encoder.forwardLayers(view)` in training mode, with the encoder's current weights
-   * and buffers, on another thread; null to decline (the caller then runs it itself).
+   * Starts `encoder.forwardLayers(view)` with the encoder's current weights and buffers on
+   * another thread; null to decline (the caller then runs it itself). In 'train' mode the pass
+   * builds a graph for `backward`; in 'eval' mode it runs without one, BatchNorm using its
+   * running statistics, and only `result().rates` is meaningful (no batch statistics).
    */
-  start(encoder: SpikingEncoder, view: Tensor): RemoteView | null;
+  start(encoder: SpikingEncoder, view: Tensor, mode: 'train' | 'eval'): RemoteView | null;
 }
 
 let current: ViewParallel | null = null;

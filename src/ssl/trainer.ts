@@ -160,7 +160,7 @@ export class SSLTrainer {
     // stops at the two leaves, then each view's backward runs from its leaf's gradient, and
     // the second view's parameter gradients are added to the first's.
     const t1 = performance.now();
-    const remote = viewParallel()?.start(this.encoder, v2) ?? null;
+    const remote = viewParallel()?.start(this.encoder, v2, 'train') ?? null;
     const layers1 = this.encoder.forwardLayers(v1);
     const rate1 = firingRate(layers1[layers1.length - 1]);
     let rate2: Tensor | null = null;
@@ -256,14 +256,34 @@ export function representations(encoder: SpikingEncoder, x: Tensor, options: { s
   }
 }
 
-/** Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. */
+/**
+ * Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. With
+ * threads enabled (`enableThreads` in Node) and a built-in encoder, every second batch runs on a
+ * worker while the calling thread runs the one before it; each batch's encoding is still drawn
+ * in order on the calling thread, so the result is the same bits either way.
+ */
 export function datasetFeatures(encoder: SpikingEncoder, data: Dataset, options: { steps: number; gain?: number; rng: Rng; batchSize?: number }): Float32Array {
-  const out = new Float32Array(data.n * encoder.features);
-  let row = 0;
-  for (const batch of batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })) {
-    const r = representations(encoder, batch.x, options);
-    out.set(r.data, row * encoder.features);
-    row += batch.y.length;
+  const F = encoder.features;
+  const out = new Float32Array(data.n * F);
+  const encode = (x: Tensor) => poisson(x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng });
+  const it = batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })[Symbol.iterator]();
+  const wasTraining = encoder.training;
+  encoder.eval();
+  try {
+    let row = 0;
+    for (let a = it.next(); !a.done; a = it.next()) {
+      const b = it.next();
+      const first = encode(a.value.x);
+      const second = b.done ? null : encode(b.value.x);
+      const remote = second && viewParallel()?.start(encoder, second, 'eval');
+      out.set(noGrad(() => firingRate(encoder.forward(first))).data, row * F);
+      row += a.value.y.length;
+      if (second === null || b.done) continue;
+      out.set(remote ? remote.result().rates : noGrad(() => firingRate(encoder.forward(second))).data, row * F);
+      row += b.value.y.length;
+    }
+  } finally {
+    encoder.train(wasTraining);
   }
   return out;
 }
