@@ -25,13 +25,13 @@ import {
 } from '../tensor/conv';
 import { gemm } from '../tensor/gemm';
 import {
-  countNonzeros,
   eventLists,
   eventWeightGrad,
   eventWeights,
   eventWeightsBack,
   listEvents,
   padChannels,
+  sparsity,
   sumEvents,
   transposedGeometry,
 } from '../tensor/eventconv';
@@ -187,6 +187,8 @@ interface ConvPlan {
   chunk: number;
   /** The input is sparse enough and the stride 1: the forward and dW go event-driven. */
   events: boolean;
+  /** Every nonzero of the input is 1 (spikes): the event kernels add without multiplying. */
+  unit: boolean;
 }
 
 /** Gathers images n0..n0+nb−1 of a [n, outC, L] tensor into [outC, nb·L] (and back, `scatter`). */
@@ -232,6 +234,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const l = geo.oh * geo.ow;
   const ckk = inC * kh * kw;
   const nImg = sizeOf(lead);
+  const sparse = stride1(geo) ? sparsity(x.data, 0, x.size) : null;
   const p: ConvPlan = {
     geo,
     nImg,
@@ -240,7 +243,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     ckk,
     l,
     chunk: Math.max(1, Math.min(nImg, Math.floor(COL_BUDGET / Math.max(1, ckk * l)))),
-    events: stride1(geo) && countNonzeros(x.data, 0, x.size) <= EVENT_MAX_DENSITY * x.size,
+    events: sparse !== null && sparse.nonzeros <= EVENT_MAX_DENSITY * x.size,
+    unit: sparse?.unit ?? false,
   };
   const y = new Float32Array(nImg * outC * l);
   if (p.events) convEvents(x.data, weight.data, bias?.data ?? null, p, y);
@@ -282,8 +286,8 @@ function convEvents(x: Float32Array, w: Float32Array, b: Float32Array | null, p:
   const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, false);
   const lists = eventLists();
   for (let n = 0; n < nImg; n++) {
-    listEvents(x, n * imgSize, geo, O8, lists);
-    sumEvents(lists, wt, outC, l, b, y, n * outC * l);
+    listEvents(x, n * imgSize, geo, O8, lists, p.unit);
+    sumEvents(lists, wt, outC, l, b, y, n * outC * l, p.unit);
   }
 }
 
@@ -295,8 +299,8 @@ function convInputGradEvents(gd: Float32Array, w: Float32Array, p: ConvPlan, dx:
   const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, true);
   const lists = eventLists();
   for (let n = 0; n < nImg; n++) {
-    listEvents(gd, n * outC * l, tg, C8, lists);
-    sumEvents(lists, wt, geo.c, geo.h * geo.w, null, dx, n * imgSize);
+    listEvents(gd, n * outC * l, tg, C8, lists, false);
+    sumEvents(lists, wt, geo.c, geo.h * geo.w, null, dx, n * imgSize, false);
   }
 }
 
@@ -311,7 +315,7 @@ function convWeightGradEvents(gd: Float32Array, x: Float32Array, p: ConvPlan): F
       const src = (n * outC + o) * l;
       for (let k = 0; k < l; k++) gt[k * O8 + o] = gd[src + k];
     }
-    eventWeightGrad(x, n * imgSize, geo, gt, O8, dwt);
+    eventWeightGrad(x, n * imgSize, geo, gt, O8, dwt, p.unit);
   }
   return eventWeightsBack(dwt, outC, geo.c, geo.kh, geo.kw);
 }
@@ -322,7 +326,7 @@ function conv2dBackward(gd: Float32Array, x: Tensor, weight: Tensor, bias: Tenso
   const dw = !weight.requiresGrad ? null : events ? convWeightGradEvents(gd, x.data, p) : new Float32Array(weight.size);
   const denseDw = dw !== null && !events;
   // The output gradient of a max-pooled convolution is zero but at one position per window.
-  const sparseDx = dx !== null && stride1(geo) && countNonzeros(gd, 0, gd.length) <= EVENT_MAX_DENSITY * gd.length;
+  const sparseDx = dx !== null && stride1(geo) && sparsity(gd, 0, gd.length).nonzeros <= EVENT_MAX_DENSITY * gd.length;
   if (dx && sparseDx) convInputGradEvents(gd, weight.data, p, dx);
   const denseDx = dx !== null && !sparseDx;
   if (denseDw || denseDx) {
