@@ -245,7 +245,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     ckk,
     l,
     chunk: Math.max(1, Math.min(nImg, Math.floor(COL_BUDGET / Math.max(1, ckk * l)))),
-    events: sparse !== null && sparse.nonzeros <= EVENT_MAX_DENSITY * x.size,
+    events: sparse !== null && sparse.nonzeros <= EVENT_MAX_DENSITY * x.size && l * ckk <= EVENT_LIST_MAX,
     unit: sparse?.unit ?? false,
   };
   const y = new Float32Array(nImg * outC * l);
@@ -275,6 +275,13 @@ function convDense(x: Float32Array, w: Float32Array, b: Float32Array | null, p: 
     }
   }
 }
+
+/**
+ * The event lists of one image hold room for every (position, tap) pair: beyond this many
+ * entries (48 MiB of scratch) a convolution takes the dense route instead. The conv encoder's
+ * largest, 28·28 positions × 25 taps or 14·14 × 800, are far below it.
+ */
+const EVENT_LIST_MAX = 1 << 22;
 
 /** The event-driven kernels (tensor/eventconv.ts) handle stride 1 only. */
 function stride1(g: WindowGeometry): boolean {
@@ -328,7 +335,8 @@ function conv2dBackward(gd: Float32Array, x: Tensor, weight: Tensor, bias: Tenso
   const dw = !weight.requiresGrad ? null : events ? convWeightGradEvents(gd, x.data, p) : new Float32Array(weight.size);
   const denseDw = dw !== null && !events;
   // The output gradient of a max-pooled convolution is zero but at one position per window.
-  const sparseDx = dx !== null && stride1(geo) && sparsity(gd, 0, gd.length).nonzeros <= EVENT_MAX_DENSITY * gd.length;
+  const sparseDx =
+    dx !== null && stride1(geo) && geo.h * geo.w * outC * geo.kh * geo.kw <= EVENT_LIST_MAX && sparsity(gd, 0, gd.length).nonzeros <= EVENT_MAX_DENSITY * gd.length;
   if (dx && sparseDx) convInputGradEvents(gd, weight.data, p, dx);
   const denseDx = dx !== null && !sparseDx;
   if (denseDw || denseDx) {
