@@ -2,7 +2,8 @@
  * The worker side of view-parallel training: a replica of the trainer's encoder, rebuilt from
  * its spec, that takes the weights and buffers it is sent, runs the forward pass on one view
  * (reporting its BatchNorm statistics instead of applying them) and, later, the backward pass
- * from the gradient of the rates, handing back the parameter gradients.
+ * from the gradient of the rates, handing back the parameter gradients. For feature extraction
+ * the same forward pass runs in eval mode without a graph, and no backward pass follows.
  */
 import { backward, noGrad } from '../autograd/engine';
 import { SpikesslError } from '../errors';

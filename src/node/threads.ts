@@ -92,7 +92,7 @@ const CHUNKS_PER_THREAD = 4;
 
 class WorkerPool implements RowParallel, ViewParallel {
   readonly threads: number;
-  /** Jobs run so far: row-split kernels, and views run on a worker. */
+  /** Jobs run so far: row-split kernels, and encoder passes (training views, feature batches) run on a worker. */
   readonly activity = { rowJobs: 0, views: 0 };
   private readonly workers: Worker[];
   private readonly sync = new SharedArrayBuffer(4 * (SYNC_COUNTER + 1));
@@ -314,7 +314,8 @@ let pool: WorkerPool | null = null;
  * Runs the big kernels (GEMM, event-driven spike GEMM) on `threads` threads: this one and
  * threads − 1 workers; and `SSLTrainer`'s two views of a step side by side, the second on a
  * worker (for the built-in encoders, whose architecture a worker can rebuild; the other
- * workers, if any, meanwhile split the first view's kernels). Results are the same bits on any
+ * workers, if any, meanwhile split the first view's kernels), and `datasetFeatures`' batches two
+ * at a time, the second on that worker. Results are the same bits on any
  * number of threads. Default: the machine's available parallelism. `enableThreads(1)` is
  * the same as {@link disableThreads}. Needs the built package (`dist/worker.js`).
  *
@@ -346,7 +347,7 @@ export function disableThreads(): Promise<void> {
   return p ? p.terminate().then(() => undefined) : Promise.resolve();
 }
 
-/** What the threads did since {@link enableThreads}: kernels split by rows, and views run on a worker. */
+/** What the threads did since {@link enableThreads}: kernels split by rows, and encoder passes (training views, feature batches) run on a worker. */
 export function threadActivity(): { rowJobs: number; views: number } {
   return pool ? { ...pool.activity } : { rowJobs: 0, views: 0 };
 }

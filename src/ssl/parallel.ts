@@ -1,6 +1,6 @@
 /**
- * The hook through which {@link SSLTrainer} runs its second view's encoder on another thread.
- * The browser-safe core only defines the interface and a registry; in Node, `enableThreads()`
+ * The hook through which {@link SSLTrainer} runs its second view's encoder on another thread,
+ * and `datasetFeatures` every second batch (an eval-mode pass without a graph). The browser-safe core only defines the interface and a registry; in Node, `enableThreads()`
  * from `spikessl/node` installs a worker-thread implementation. With nothing installed (the
  * default, and always in a browser) both views run on the caller's thread.
  *
