@@ -236,7 +236,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const l = geo.oh * geo.ow;
   const ckk = inC * kh * kw;
   const nImg = sizeOf(lead);
-  const sparse = stride1(geo) ? sparsity(x.data, 0, x.size) : null;
+  // The density pass only where the event route could apply.
+  const sparse = stride1(geo) && l * ckk <= EVENT_LIST_MAX ? sparsity(x.data, 0, x.size) : null;
   const p: ConvPlan = {
     geo,
     nImg,
@@ -245,7 +246,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     ckk,
     l,
     chunk: Math.max(1, Math.min(nImg, Math.floor(COL_BUDGET / Math.max(1, ckk * l)))),
-    events: sparse !== null && sparse.nonzeros <= EVENT_MAX_DENSITY * x.size && l * ckk <= EVENT_LIST_MAX,
+    events: sparse !== null && sparse.nonzeros <= EVENT_MAX_DENSITY * x.size,
     unit: sparse?.unit ?? false,
   };
   const y = new Float32Array(nImg * outC * l);

@@ -106,10 +106,8 @@ export function listEvents(x: Float32Array, xOff: number, g: WindowGeometry, O8:
   const L = oh * ow;
   const cap = C * kh * kw;
   if (lists.count.length < L) lists.count = new Int32Array(L);
-  if (lists.off.length < L * cap) {
-    lists.off = new Int32Array(L * cap);
-    lists.val = new Float64Array(L * cap);
-  }
+  if (lists.off.length < L * cap) lists.off = new Int32Array(L * cap);
+  if (!unit && lists.val.length < L * cap) lists.val = new Float64Array(L * cap);
   lists.cap = cap;
   const { count, off, val } = lists;
   count.fill(0, 0, L);
@@ -149,11 +147,15 @@ export function listEvents(x: Float32Array, xOff: number, g: WindowGeometry, O8:
 export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: number, bias: Float32Array | null, y: Float32Array, yOff: number, unit: boolean): void {
   const { count, off, val, cap } = lists;
   const O8 = padChannels(O);
+  // The sums start from the bias (zero for the padded channels), so it is added before the one rounding.
+  const b = new Float64Array(O8);
+  if (bias !== null) b.set(bias.subarray(0, O));
+  const tail = new Float64Array(8);
   for (let p = 0; p < L; p++) {
     const start = p * cap;
     const end = start + count[p];
     for (let o0 = 0; o0 < O8; o0 += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      let a0 = b[o0], a1 = b[o0 + 1], a2 = b[o0 + 2], a3 = b[o0 + 3], a4 = b[o0 + 4], a5 = b[o0 + 5], a6 = b[o0 + 6], a7 = b[o0 + 7];
       // Spikes: the same loop without the multiplications (about half the arithmetic).
       if (unit) {
         for (let k = start; k < end; k++) {
@@ -183,7 +185,7 @@ export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: num
       const n = Math.min(8, O - o0);
       const dst = yOff + o0 * L + p;
       // Padded channels (o ≥ O) are summed but never stored.
-      if (n === 8 && bias === null) {
+      if (n === 8) {
         y[dst] = a0;
         y[dst + L] = a1;
         y[dst + 2 * L] = a2;
@@ -193,8 +195,14 @@ export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: num
         y[dst + 6 * L] = a6;
         y[dst + 7 * L] = a7;
       } else {
-        const a = [a0, a1, a2, a3, a4, a5, a6, a7];
-        for (let t = 0; t < n; t++) y[dst + t * L] = a[t] + (bias !== null ? bias[o0 + t] : 0);
+        tail[0] = a0;
+        tail[1] = a1;
+        tail[2] = a2;
+        tail[3] = a3;
+        tail[4] = a4;
+        tail[5] = a5;
+        tail[6] = a6;
+        for (let t = 0; t < n; t++) y[dst + t * L] = tail[t];
       }
     }
   }
