@@ -22,6 +22,7 @@
  */
 import { ShapeError } from '../errors';
 import { PARALLEL_MIN_WORK, rowParallel } from './parallel';
+import { wasmArena, wasmKernels } from './wasm';
 
 /** Micro-tile rows and columns; the kernel body below is unrolled for exactly these values. */
 const MR = 8;
@@ -40,6 +41,7 @@ let packedA = new Float64Array(0);
 let packedB = new Float64Array(0);
 /** Destination of the micro-kernel for tiles that overhang C's edge. */
 const edgeTile = new Float32Array(MR * NR);
+const noTile = new Float64Array(0);
 const microKernel = makeMicroKernel();
 
 /**
@@ -108,6 +110,19 @@ export function gemmChunks(
   });
   const once = total <= PACK_ONCE_MAX;
   const needB = once ? total : roundUp(Math.min(KC, K), 2) * roundUp(Math.min(NC, N), NR);
+  const maxA = roundUp(Math.min(KC, K), 2) * roundUp(Math.min(MC, M), MR);
+  // With the WebAssembly kernel, the packed blocks and the tile's sums live in its memory:
+  // B from byte 0, then A, then the 8×8 tile.
+  const wasm = wasmKernels();
+  const aByte = 8 * needB;
+  const tileByte = aByte + 8 * maxA;
+  let tile = noTile;
+  if (wasm !== null) {
+    const buf = wasmArena(wasm, tileByte + 8 * MR * NR);
+    packedB = new Float64Array(buf, 0, needB);
+    packedA = new Float64Array(buf, aByte, maxA);
+    tile = new Float64Array(buf, tileByte, MR * NR);
+  }
   if (packedB.length < needB) packedB = new Float64Array(needB);
   const pb = packedB;
   if (once) forEachBlock(N, K, (j0, nc, k0, kc, kp, b) => packB(pb, blocks[b], transB, B, bOff, ldb, k0, kc, kp, j0, nc));
@@ -117,8 +132,7 @@ export function gemmChunks(
     // Zeroing first lets the kernel always add, so it has a single code path.
     if (!accumulate) for (let i = r0; i < r1; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
     if (K === 0) return;
-    const needA = roundUp(Math.min(KC, K), 2) * roundUp(Math.min(MC, m), MR);
-    if (packedA.length < needA) packedA = new Float64Array(needA);
+    if (packedA.length < maxA) packedA = new Float64Array(maxA);
     const pa = packedA;
     forEachBlock(N, K, (j0, nc, k0, kc, kp, b) => {
       const bb = once ? blocks[b] : 0;
@@ -131,7 +145,22 @@ export function gemmChunks(
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = Math.min(MR, mc - ir);
             const ci = cOff + (i0 + ir) * ldc + j0 + jr;
-            if (mr === MR && nr === NR) {
+            if (wasm !== null) {
+              wasm.tile8(kp, aByte + 8 * ir * kp, 8 * (bb + jr * kp), tileByte);
+              if (mr === MR && nr === NR) {
+                for (let i = 0; i < MR; i++) {
+                  const r = ci + i * ldc;
+                  const t = i * NR;
+                  C[r] += tile[t]; C[r + 1] += tile[t + 1]; C[r + 2] += tile[t + 2]; C[r + 3] += tile[t + 3];
+                  C[r + 4] += tile[t + 4]; C[r + 5] += tile[t + 5]; C[r + 6] += tile[t + 6]; C[r + 7] += tile[t + 7];
+                }
+              } else {
+                // Rounded to float32 first, as the TypeScript path's float32 edge tile does.
+                for (let i = 0; i < mr; i++) {
+                  for (let j = 0; j < nr; j++) C[ci + i * ldc + j] += Math.fround(tile[i * NR + j]);
+                }
+              }
+            } else if (mr === MR && nr === NR) {
               microKernel(kp, pa, ir * kp, pb, bb + jr * kp, C, ci, ldc);
             } else {
               edgeTile.fill(0);

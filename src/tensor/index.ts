@@ -8,3 +8,4 @@ export { gemm } from './gemm';
 export * from './conv';
 export { spikeIndex, transposeIndex, spikeDensity, spikeGemm } from './spikes';
 export type { SpikeIndex } from './spikes';
+export { useWasmKernels } from './wasm';

@@ -6,6 +6,7 @@
  */
 import { ShapeError } from '../errors';
 import { PARALLEL_MIN_WORK, rowParallel } from './parallel';
+import { type WasmKernels, wasmArena, wasmKernels } from './wasm';
 
 /** The active positions of a binary matrix [rows, cols], row by row (CSR without values). */
 export interface SpikeIndex {
@@ -175,7 +176,11 @@ function checkSpikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Ar
 function widen(B: Float32Array, K: number, N: number, transB: boolean): Float64Array {
   const KN = K * N;
   if (wideB.length < KN + N) wideB = new Float64Array(KN + N);
-  const W = wideB;
+  return widenInto(wideB, B, K, N, transB);
+}
+
+function widenInto(W: Float64Array, B: Float32Array, K: number, N: number, transB: boolean): Float64Array {
+  const KN = K * N;
   W.fill(0, KN, KN + N);
   if (!transB) {
     for (let i = 0; i < KN; i++) W[i] = B[i];
@@ -202,9 +207,51 @@ export function spikeGemmChunks(
   ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean,
   schedule: (run: (r0: number, r1: number) => void) => void,
 ): void {
+  const K = ix.cols;
+  const wBytes = 8 * (K + 1) * N;
+  // The WebAssembly kernel sums two columns per instruction, so it takes an even N.
+  const wasm = N % 2 === 0 && wBytes < 2 ** 30 ? wasmKernels() : null;
+  if (wasm !== null) {
+    widenInto(new Float64Array(wasmArena(wasm, wBytes), 0, (K + 1) * N), B, K, N, transB);
+    schedule((r0, r1) => wasmSpikeRows(wasm, ix, wBytes, N, C, accumulate, r0, r1));
+    return;
+  }
   if (rowAcc.length < N) rowAcc = new Float64Array(N);
-  const W = widen(B, ix.cols, N, transB);
+  const W = widen(B, K, N, transB);
   schedule((r0, r1) => addSpikeRows(ix, W, N, C, accumulate, r0, r1));
+}
+
+/**
+ * {@link addSpikeRows} by the WebAssembly kernel, from B widened at byte 0 of its memory: the
+ * rows' spikes go in as byte offsets of their W rows, each row's list padded to a multiple of
+ * eight with the zero row, the output rows come back as float32 and are copied into C.
+ */
+function wasmSpikeRows(wasm: WasmKernels, ix: SpikeIndex, wBytes: number, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
+  const rows = r1 - r0;
+  if (rows <= 0) return;
+  const { rowPtr, idx } = ix;
+  let passes = 0;
+  for (let r = r0; r < r1; r++) passes += Math.ceil((rowPtr[r + 1] - rowPtr[r]) / 8);
+  const accByte = wBytes;
+  const passByte = accByte + 8 * N;
+  const offByte = passByte + 4 * rows;
+  const outByte = offByte + 32 * passes;
+  const buf = wasmArena(wasm, outByte + 4 * rows * N);
+  const rowPasses = new Int32Array(buf, passByte, rows);
+  const offs = new Int32Array(buf, offByte, 8 * passes);
+  const rowBytes = 8 * N;
+  const zeroRow = ix.cols * rowBytes;
+  let q = 0;
+  for (let r = r0; r < r1; r++) {
+    const end = rowPtr[r + 1];
+    rowPasses[r - r0] = Math.ceil((end - rowPtr[r]) / 8);
+    for (let p = rowPtr[r]; p < end; p++) offs[q++] = idx[p] * rowBytes;
+    while ((q & 7) !== 0) offs[q++] = zeroRow;
+  }
+  const out = new Float32Array(buf, outByte, rows * N);
+  if (accumulate) out.set(C.subarray(r0 * N, r1 * N));
+  wasm.spikeRows(rows, passByte, offByte, 0, rowBytes, accByte, outByte, accumulate ? 1 : 0);
+  C.set(out, r0 * N);
 }
 
 /** Output rows [r0, r1) of the spike GEMM from the widened B: each row sums the rows of W at its spikes. */

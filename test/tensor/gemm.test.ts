@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors';
 import { Rng } from '../../src/rng';
 import { gemm, gemmChunks, gemmNaive, gemmOneThread } from '../../src/tensor/gemm';
+import { useWasmKernels } from '../../src/tensor/wasm';
 
 type Gemm = typeof gemm;
 
@@ -191,6 +192,37 @@ describe('gemm', () => {
     const big = makeProblem({ transA: false, transB: true, M: 20, N: 2100, K: 2050, ...noPad, accumulate: true }, 4);
     expectMatches(chunked(8, 5), big);
     expect(sameBits(run(chunked(8, 5), big), run(gemmOneThread, big))).toBe(true);
+  });
+
+  it('the WebAssembly SIMD and the TypeScript micro-kernels give the same bits', () => {
+    // Node 20 has WebAssembly SIMD: if this fails, the comparison below would be TypeScript against itself.
+    expect(useWasmKernels(true)).toBe(true);
+    const both = (p: Problem): [Float32Array, Float32Array] => {
+      try {
+        useWasmKernels(false);
+        const js = run(gemmOneThread, p);
+        useWasmKernels(true);
+        return [run(gemmOneThread, p), js];
+      } finally {
+        useWasmKernels(true);
+      }
+    };
+    fc.assert(
+      fc.property(layout, fc.integer(), (l, seed) => {
+        const p = makeProblem(l, seed);
+        const [wasm, js] = both(p);
+        expectMatches(gemmOneThread, p);
+        expect(sameBits(wasm, js)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+    for (const p of [
+      makeProblem({ transA: true, transB: false, M: 300, N: 513, K: 257, ...noPad, padA: 3, cOff: 5, accumulate: true }, 6),
+      makeProblem({ transA: false, transB: true, M: 20, N: 2100, K: 2050, ...noPad, accumulate: true }, 7), // B packed per range
+    ]) {
+      const [wasm, js] = both(p);
+      expect(sameBits(wasm, js)).toBe(true);
+    }
   });
 
   it('agrees with gemmNaive on a shape spanning several blocks', () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors';
 import { Rng } from '../../src/rng';
-import { spikeDensity, spikeGemm, spikeIndex, splitRepeats, transposeIndex } from '../../src/tensor/spikes';
+import { spikeDensity, spikeGemm, spikeGemmChunks, spikeIndex, splitRepeats, transposeIndex } from '../../src/tensor/spikes';
+import { useWasmKernels } from '../../src/tensor/wasm';
 
 /** A binary matrix with a given density, plus optionally one all-zero and one all-one row. */
 function spikes(rows: number, cols: number, density: number, seed: number, extremes: boolean): Float32Array {
@@ -63,6 +64,34 @@ describe('event-driven spike kernels', () => {
         c2.forEach((v, i) => expect(Math.abs(v - 2 * c[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(c[i]))));
         const ones = x.reduce((a, v) => a + v, 0);
         expect(spikeDensity(ix)).toBe(M * K === 0 ? 0 : ones / (M * K));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the WebAssembly SIMD and the TypeScript kernels give the same bits, over any split into row ranges', () => {
+    expect(useWasmKernels(true)).toBe(true); // else this compares TypeScript with itself
+    fc.assert(
+      fc.property(shapes, fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 5 }), ({ M, K, N, density, extremes, seed }, transB, accumulate, chunk) => {
+        const x = spikes(M, K, density, seed, extremes);
+        const rng = new Rng(seed + 2);
+        const b = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
+        const c0 = Float32Array.from({ length: M * N }, () => rng.uniformRange(-1, 1));
+        const ix = spikeIndex(x, M, K);
+        const run = (wasm: boolean) => {
+          const c = c0.slice();
+          try {
+            useWasmKernels(wasm);
+            // Row ranges in reverse order, as a worker might take them.
+            spikeGemmChunks(ix, b, N, c, accumulate, transB, (rows) => {
+              for (let r0 = Math.floor((M - 1) / chunk) * chunk; r0 >= 0; r0 -= chunk) rows(r0, Math.min(M, r0 + chunk));
+            });
+          } finally {
+            useWasmKernels(true);
+          }
+          return new Uint32Array(c.buffer);
+        };
+        expect(Array.from(run(true))).toEqual(Array.from(run(false)));
       }),
       { numRuns: 150 },
     );
