@@ -530,7 +530,7 @@ export function batchNorm(x: Tensor, channelAxis: number, options: BatchNormOpti
   const training = options.training ?? true;
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
-  if (!(eps > 0)) throw new OptionError(`batchNorm: eps must be positive, got ${eps}`);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new OptionError(`batchNorm: eps must be a finite number ≥ 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new OptionError(`batchNorm: momentum must be in [0, 1], got ${momentum}`);
   if ((runningMean === null) !== (runningVar === null)) throw new OptionError('batchNorm: give both runningMean and runningVar, or neither');
   const outer = sizeOf(x.shape.slice(0, axis));

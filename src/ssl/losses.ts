@@ -1,10 +1,11 @@
 /**
  * Two-branch self-supervised losses on the projections z1, z2 [N, D] of two views of the
- * same N samples. Each is composed from differentiable primitives, so it needs no backward
- * rule of its own.
+ * same N samples. Each is composed from differentiable primitives (Barlow Twins' standardization
+ * is the fused BatchNorm's), so it needs no backward rule of its own.
  */
 import { add, clamp, concat, crossEntropy, div, matmul, mean, mul, relu, sqrt, square, sub, sum, variance } from '../autograd/functional';
 import { OptionError, ShapeError, fmtShape } from '../errors';
+import { batchNorm } from '../nn/functional';
 import { Tensor, eye } from '../tensor/tensor';
 
 function checkPair(z1: Tensor, z2: Tensor, op: string, minRows: number): void {
@@ -44,7 +45,10 @@ export function barlowTwinsLoss(z1: Tensor, z2: Tensor, options: BarlowTwinsOpti
   const lambda = options.lambda ?? 5e-3;
   const eps = options.eps ?? 1e-5;
   const n = z1.shape[0];
-  const standardize = (z: Tensor) => div(sub(z, mean(z, 0, true)), sqrt(add(variance(z, 0, { keepdim: true, correction: 0 }), eps)));
+  // BatchNorm without affine or running statistics is exactly this standardization; its fused
+  // forward and backward replace a dozen elementwise passes of the composed mean/variance form
+  // (about 20 ms of R1's 256 × 512 projections on one core).
+  const standardize = (z: Tensor) => batchNorm(z, 1, { eps });
   const c = div(matmul(standardize(z1), standardize(z2), { transA: true }), n);
   const d = diagonal(c);
   const onDiag = sum(square(sub(1, d)));

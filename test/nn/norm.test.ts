@@ -206,6 +206,15 @@ describe('BatchNorm1d / BatchNorm2d', () => {
     expect(bn.numBatchesTracked.item()).toBe(0);
     expect(() => new BatchNorm1d(3, { momentum: 2 })).toThrow(OptionError);
     expect(() => new BatchNorm1d(0)).toThrow(OptionError);
+    expect(() => batchNorm(randomTensor([4, 3], 1), 1, { eps: -1e-5 })).toThrow(/eps must be a finite number ≥ 0, got -0.00001/);
+    expect(() => batchNorm(randomTensor([4, 3], 1), 1, { eps: NaN })).toThrow(OptionError);
+    // eps = 0, as PyTorch allows: each channel comes out with mean 0 and biased variance 1.
+    const y = batchNorm(new Tensor(Float32Array.of(1, 10, 2, 20, 6, 30), [3, 2]), 1, { eps: 0 }).data;
+    for (const ch of [0, 1]) {
+      const v = [y[ch], y[2 + ch], y[4 + ch]];
+      expect(v[0] + v[1] + v[2]).toBeCloseTo(0, 6);
+      expect((v[0] ** 2 + v[1] ** 2 + v[2] ** 2) / 3).toBeCloseTo(1, 5);
+    }
   });
 });
 
