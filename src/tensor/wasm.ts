@@ -61,6 +61,7 @@ const op = {
   sub: [0x6b],
   shrU: [0x76],
   leS: [0x4c],
+  ltS: [0x48],
   geS: [0x4e],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -171,7 +172,14 @@ function spikeRows(): WasmFunction {
     op.get(counter), op.i32(step), op.add, op.set(counter), op.br(0), op.end, op.end,
   ];
   const columns = (inner: Bytes[]): Bytes[] => loop(j, bytes, 16, inner);
-  const row = (oi: number): Bytes[] => [op.get(w), op.get(o0 + oi), op.add, op.get(j), op.add, op.vload(0)];
+  // During a pass o_i holds the address of its W row, so a load is one addition away.
+  const row = (oi: number, at: number): Bytes[] => [op.get(o0 + oi), op.get(j), op.add, op.vload(at)];
+  /** acc[j + at .. + 16) += the pass's eight W rows there, in the TypeScript kernel's order. */
+  const sum8 = (at: number): Bytes[] => [
+    ...row(0, at), ...row(1, at), op.f64x2add, ...row(2, at), ...row(3, at), op.f64x2add, op.f64x2add, op.set(t0),
+    ...row(4, at), ...row(5, at), op.f64x2add, ...row(6, at), ...row(7, at), op.f64x2add, op.f64x2add, op.set(t1),
+    ...accAt, ...accAt, op.vload(at), op.get(t0), op.get(t1), op.f64x2add, op.f64x2add, op.vstore(at),
+  ];
   const accAt: Bytes[] = [op.get(acc), op.get(j), op.add];
   const outAt: Bytes[] = [op.get(out), op.get(j), op.i32(1), op.shrU, op.add];
   const rowBody: Bytes[] = [
@@ -185,13 +193,14 @@ function spikeRows(): WasmFunction {
     ...columns([...accAt, op.vzero, op.vstore(0)]),
     op.end,
     ...loop(g, n, 1, [
-      ...Array.from({ length: 8 }, (_, i) => [op.get(offs), op.i32load(4 * i), op.set(o0 + i)]).flat(),
+      ...Array.from({ length: 8 }, (_, i) => [op.get(w), op.get(offs), op.i32load(4 * i), op.add, op.set(o0 + i)]).flat(),
       op.get(offs), op.i32(32), op.add, op.set(offs),
-      ...columns([
-        ...row(0), ...row(1), op.f64x2add, ...row(2), ...row(3), op.f64x2add, op.f64x2add, op.set(t0),
-        ...row(4), ...row(5), op.f64x2add, ...row(6), ...row(7), op.f64x2add, op.f64x2add, op.set(t1),
-        ...accAt, ...accAt, op.vload(0), op.get(t0), op.get(t1), op.f64x2add, op.f64x2add, op.vstore(0),
-      ]),
+      // Four columns per iteration, then two if N leaves them.
+      op.i32(0), op.set(j), op.block, op.loop,
+      op.get(j), op.i32(16), op.add, op.get(bytes), op.geS, op.brIf(1),
+      ...sum8(0), ...sum8(16),
+      op.get(j), op.i32(32), op.add, op.set(j), op.br(0), op.end, op.end,
+      op.get(j), op.get(bytes), op.ltS, op.if, ...sum8(0), op.end,
     ]),
     ...columns([
       ...outAt, ...accAt, op.f64load(0), op.f32demote, op.f32store(0),
