@@ -33,6 +33,26 @@ function setup(conv: boolean) {
 }
 
 describe('SSLTrainer', () => {
+  it('reports each layer\'s fraction of ones in view 1, input first', () => {
+    // Odd sizes (3 steps × 3 samples × 5 inputs, 3 hidden) so no count is a multiple of four.
+    const x = new Tensor(Float32Array.from({ length: 15 }, (_, i) => (i % 5) / 4), [3, 5]);
+    const make = () => {
+      const rng = new Rng(3);
+      const encoder = new SpikingMlp({ inputs: 5, hidden: [3, 3], rng });
+      const head = projector(3, 2, { rng });
+      return { rng, encoder, head, optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 0.01 }) };
+    };
+    const a = make();
+    const got = new SSLTrainer({ encoder: a.encoder, projector: a.head, loss: 'vicreg', optimizer: a.optimizer, steps: 3, batchSize: 3, rng: a.rng }).trainStep(x).density;
+    const b = make();
+    const v1 = poisson(x, { steps: 3, rng: b.rng });
+    const fraction = (t: Tensor) => Array.from(t.data).filter((v) => v === 1).length / t.size;
+    const want = [fraction(v1), ...b.encoder.forwardLayers(v1).map(fraction)];
+    expect(got).toHaveLength(3);
+    got.forEach((d, i) => expect(d).toBeCloseTo(want[i], 12));
+    expect(want.some((d) => d > 0 && d < 1)).toBe(true);
+  });
+
   it('takes the step the two views make in one graph (BatchNorm statistics in view order)', () => {
     // The trainer stops each view's graph at its rates and runs three backward passes; the
     // literal step runs one backward through both views. Same parameters, buffers and loss.
