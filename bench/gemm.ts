@@ -2,6 +2,9 @@
  * GEMM throughput: `gemm` against the `gemmNaive` triple loop, in the same process, on the
  * shapes of an MLP layer and of a Linear 784 → 512 layer's forward and backward at batch 2048.
  * GFLOP/s = 2·M·N·K / median time. Target: `gemm` ≥ 3 GFLOP/s and ≥ 4× naive on every row.
+ * `gemm` runs its WebAssembly SIMD micro-kernel where the engine has one (Node does); column
+ * `TS kernel` times the same call on the TypeScript micro-kernel (`useWasmKernels(false)`),
+ * which gives the same bits.
  *
  * The naive loop is timed on the first NAIVE_ROWS rows of the same problem (same B, same
  * strides): its time is linear in M, and the full 2048-row products would take ~5 s per run.
@@ -14,6 +17,7 @@
  */
 import { Rng } from '../src/rng';
 import { gemm, gemmNaive } from '../src/tensor/gemm';
+import { useWasmKernels } from '../src/tensor/wasm';
 import { medianMs, table } from './lib/measure';
 
 const NAIVE_ROWS = 128;
@@ -44,15 +48,34 @@ export interface GemmRow {
   N: number;
   K: number;
   gflops: number;
+  /** With the TypeScript micro-kernel. */
+  tsGflops: number;
+  /** Whether `gflops` was measured with the WebAssembly micro-kernel. */
+  wasm: boolean;
   naiveGflops: number;
   ratio: number;
   maxRelDiff: number;
 }
 
+/** Median ms of one case's gemm (operands drawn from `rng` as in main). */
+function timeCase({ transA, transB, M, N, K }: Case, rng: Rng): { ms: number } {
+  const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
+  const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
+  const C = new Float32Array(M * N);
+  const reps = Math.max(5, Math.min(15, Math.round(4e9 / (2 * M * N * K))));
+  return { ms: medianMs(() => gemm(transA, transB, M, N, K, A, 0, transA ? M : K, B, 0, transB ? K : N, C, 0, N, false), reps, 2) };
+}
+
 export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
+  // The TypeScript kernel first, on every case: once the WebAssembly path has run, the
+  // TypeScript one slows down by a third in the same process (V8's feedback for the shared
+  // packing code), which a browser without SIMD never sees.
+  useWasmKernels(false);
+  const tsMs = CASES.map((c) => timeCase(c, new Rng(0)).ms);
+  const wasm = useWasmKernels(true);
   const rng = new Rng(0);
   const rows: GemmRow[] = [];
-  for (const { name, transA, transB, M, N, K } of CASES) {
+  for (const [index, { name, transA, transB, M, N, K }] of CASES.entries()) {
     const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
     const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
     const lda = transA ? M : K;
@@ -75,13 +98,14 @@ export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
     }
     const gflops = flops / ms / 1e6;
     const naiveGflops = (2 * m * N * K) / naiveMs / 1e6;
-    rows.push({ case: name, transA, transB, M, N, K, gflops, naiveGflops, ratio: gflops / naiveGflops, maxRelDiff: diff / scale });
+    rows.push({ case: name, transA, transB, M, N, K, gflops, tsGflops: flops / tsMs[index] / 1e6, wasm, naiveGflops, ratio: gflops / naiveGflops, maxRelDiff: diff / scale });
   }
   console.log(
     table(
       rows.map((r) => ({
         case: r.case,
-        'gemm GFLOP/s': r.gflops.toFixed(2),
+        'gemm GFLOP/s': `${r.gflops.toFixed(2)}${r.wasm ? ' (wasm)' : ''}`,
+        'TS kernel GFLOP/s': r.tsGflops.toFixed(2),
         'naive GFLOP/s': r.naiveGflops.toFixed(2),
         'ratio ×': r.ratio.toFixed(1),
         'max rel diff': r.maxRelDiff.toExponential(1),
