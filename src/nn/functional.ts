@@ -25,15 +25,12 @@ import {
 } from '../tensor/conv';
 import { gemm } from '../tensor/gemm';
 import {
-  eventLists,
-  eventWeightGrad,
+  convolveEvents,
   eventWeights,
   eventWeightsBack,
-  listEvents,
-  padChannels,
   sparsity,
-  sumEvents,
   transposedGeometry,
+  weightGradEvents,
 } from '../tensor/eventconv';
 import { type SpikeIndex, spikeGemm, spikeIndex, splitRepeats, transposeIndex } from '../tensor/spikes';
 import { transposeInto } from '../tensor/layout';
@@ -304,43 +301,20 @@ function stride1(g: WindowGeometry): boolean {
 
 /** y = conv(x, W) + b for a sparse x, image by image: each output sums the weight rows its nonzero inputs meet. */
 function convEvents(x: Float32Array, w: Float32Array, b: Float32Array | null, p: ConvPlan, y: Float32Array): void {
-  const { geo, nImg, imgSize, outC, l } = p;
-  const O8 = padChannels(outC);
-  const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, false);
-  const lists = eventLists();
-  for (let n = 0; n < nImg; n++) {
-    listEvents(x, n * imgSize, geo, O8, lists, p.unit);
-    sumEvents(lists, wt, outC, l, b, y, n * outC * l, p.unit);
-  }
+  const { geo, nImg, imgSize, outC } = p;
+  convolveEvents(x, imgSize, nImg, geo, eventWeights(w, outC, geo.c, geo.kh, geo.kw, false), outC, b, y, p.unit);
 }
 
 /** dX for a sparse output gradient (as after max pooling): the convolution of G with the flipped, transposed kernel. */
 function convInputGradEvents(gd: Float32Array, w: Float32Array, p: ConvPlan, dx: Float32Array): void {
-  const { geo, nImg, imgSize, outC, l } = p;
-  const tg = transposedGeometry(geo, outC);
-  const C8 = padChannels(geo.c);
-  const wt = eventWeights(w, outC, geo.c, geo.kh, geo.kw, true);
-  const lists = eventLists();
-  for (let n = 0; n < nImg; n++) {
-    listEvents(gd, n * outC * l, tg, C8, lists, false);
-    sumEvents(lists, wt, geo.c, geo.h * geo.w, null, dx, n * imgSize, false);
-  }
+  const { geo, nImg, outC, l } = p;
+  convolveEvents(gd, outC * l, nImg, transposedGeometry(geo, outC), eventWeights(w, outC, geo.c, geo.kh, geo.kw, true), geo.c, null, dx, false);
 }
 
 /** dW = Σ_images G·colᵀ for a sparse x: for each kernel tap, the output gradients at the nonzeros it met. */
 function convWeightGradEvents(gd: Float32Array, x: Float32Array, p: ConvPlan): Float32Array {
-  const { geo, nImg, imgSize, outC, l } = p;
-  const O8 = padChannels(outC);
-  const dwt = new Float64Array(geo.c * geo.kh * geo.kw * O8);
-  const gt = new Float64Array(l * O8);
-  for (let n = 0; n < nImg; n++) {
-    for (let o = 0; o < outC; o++) {
-      const src = (n * outC + o) * l;
-      for (let k = 0; k < l; k++) gt[k * O8 + o] = gd[src + k];
-    }
-    eventWeightGrad(x, n * imgSize, geo, gt, O8, dwt, p.unit);
-  }
-  return eventWeightsBack(dwt, outC, geo.c, geo.kh, geo.kw);
+  const { geo, nImg, imgSize, outC } = p;
+  return eventWeightsBack(weightGradEvents(gd, x, imgSize, nImg, geo, outC, p.unit), outC, geo.c, geo.kh, geo.kw);
 }
 
 function conv2dBackward(gd: Float32Array, x: Tensor, weight: Tensor, bias: Tensor | null, p: ConvPlan): (Tensor | null)[] {

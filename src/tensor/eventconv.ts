@@ -19,6 +19,7 @@
  */
 import { ShapeError } from '../errors';
 import type { WindowGeometry } from './conv';
+import { wasmArena, wasmKernels } from './wasm';
 
 /** Output channels rounded up to the kernels' block of 8. */
 export function padChannels(O: number): number {
@@ -205,6 +206,133 @@ export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: num
         for (let t = 0; t < n; t++) y[dst + t * L] = tail[t];
       }
     }
+  }
+}
+
+/**
+ * The stride-1 convolution of nImg sparse images x[n] (each [C, H, W], `xStride` floats apart)
+ * with the kernels' weights `wt` (see {@link eventWeights}) over O output channels, plus `bias`:
+ * y[n] [O, oh·ow], written (not added). {@link listEvents} then {@link sumEvents} per image; where
+ * WebAssembly SIMD is available, the lists and weights live in its memory and its kernel does
+ * the sums, in the same order, to the same bits.
+ */
+export function convolveEvents(
+  x: Float32Array, xStride: number, nImg: number, g: WindowGeometry, wt: Float64Array, O: number, bias: Float32Array | null, y: Float32Array, unit: boolean,
+): void {
+  const L = g.oh * g.ow;
+  const O8 = padChannels(O);
+  const cap = g.c * g.kh * g.kw;
+  const wasm = wasmKernels();
+  if (wasm === null) {
+    const lists = eventLists();
+    for (let n = 0; n < nImg; n++) {
+      listEvents(x, n * xStride, g, O8, lists, unit);
+      sumEvents(lists, wt, O, L, bias, y, n * O * L, unit);
+    }
+    return;
+  }
+  // The wasm memory from byte 0: wt, the bias (zero-padded to O8), then the lists and one image's output.
+  let end = 0;
+  const take = (bytes: number) => {
+    const at = end;
+    end += Math.ceil(bytes / 16) * 16;
+    return at;
+  };
+  const wtAt = take(8 * wt.length);
+  const biasAt = take(8 * O8);
+  const countAt = take(4 * L);
+  const offAt = take(4 * L * cap);
+  const valAt = unit ? 0 : take(8 * L * cap);
+  const outAt = take(4 * O8 * L);
+  const buf = wasmArena(wasm, end);
+  new Float64Array(buf, wtAt, wt.length).set(wt);
+  const b = new Float64Array(buf, biasAt, O8).fill(0);
+  if (bias !== null) for (let o = 0; o < O; o++) b[o] = bias[o];
+  const lists: EventLists = {
+    count: new Int32Array(buf, countAt, L),
+    off: new Int32Array(buf, offAt, L * cap),
+    val: unit ? new Float64Array(0) : new Float64Array(buf, valAt, L * cap),
+    cap,
+  };
+  const out = new Float32Array(buf, outAt, O * L);
+  for (let n = 0; n < nImg; n++) {
+    listEvents(x, n * xStride, g, O8, lists, unit);
+    wasm.eventSums(L, countAt, offAt, valAt, 4 * cap, wtAt, 8 * O8, biasAt, outAt, unit ? 1 : 0, 4 * L);
+    y.set(out, n * O * L);
+  }
+}
+
+/**
+ * The weight gradient of the stride-1 convolution of nImg sparse images x[n] (each [C, H, W],
+ * `xStride` floats apart) given the output gradients gd[n] [O, oh·ow]: dwt [(c·kh + i)·kw + j, O8]
+ * summed over the images (see {@link eventWeightsBack}). {@link eventWeightGrad} per image; where
+ * WebAssembly SIMD is available, its kernel does the sums, in the same order, to the same bits.
+ */
+export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: number, nImg: number, g: WindowGeometry, O: number, unit: boolean): Float64Array {
+  const O8 = padChannels(O);
+  const L = g.oh * g.ow;
+  const hw = g.h * g.w;
+  const dwtLength = g.c * g.kh * g.kw * O8;
+  const wasm = wasmKernels();
+  if (wasm === null) {
+    const dwt = new Float64Array(dwtLength);
+    const gt = new Float64Array(L * O8);
+    for (let n = 0; n < nImg; n++) {
+      transposeGrad(gd, n * O * L, O, L, O8, gt);
+      eventWeightGrad(x, n * xStride, g, gt, O8, dwt, unit);
+    }
+    return dwt;
+  }
+  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
+  let end = 0;
+  const take = (bytes: number) => {
+    const at = end;
+    end += Math.ceil(bytes / 16) * 16;
+    return at;
+  };
+  const dwtAt = take(8 * dwtLength);
+  const gtAt = take(8 * L * O8);
+  const startAt = take(4 * (g.c + 1));
+  const rowsAt = take(4 * g.c * hw);
+  const colsAt = take(4 * g.c * hw);
+  const valsAt = unit ? 0 : take(8 * g.c * hw);
+  const buf = wasmArena(wasm, end);
+  const dwt = new Float64Array(buf, dwtAt, dwtLength).fill(0);
+  const gt = new Float64Array(buf, gtAt, L * O8);
+  const start = new Int32Array(buf, startAt, g.c + 1);
+  const rows = new Int32Array(buf, rowsAt, g.c * hw);
+  const cols = new Int32Array(buf, colsAt, g.c * hw);
+  const vals = unit ? null : new Float64Array(buf, valsAt, g.c * hw);
+  for (let n = 0; n < nImg; n++) {
+    transposeGrad(gd, n * O * L, O, L, O8, gt);
+    // The nonzeros, channel by channel, in (row, column) order as eventWeightGrad walks them.
+    let k = 0;
+    for (let c = 0; c < g.c; c++) {
+      start[c] = k;
+      const plane = n * xStride + c * hw;
+      for (let iy = 0; iy < g.h; iy++) {
+        for (let ix = 0; ix < g.w; ix++) {
+          const v = x[plane + iy * g.w + ix];
+          if (v === 0) continue;
+          rows[k] = iy;
+          cols[k] = ix;
+          if (vals !== null) vals[k] = v;
+          k++;
+        }
+      }
+    }
+    start[g.c] = k;
+    wasm.eventGrads(g.c, g.kh, g.kw, g.ph, g.pw, g.oh, g.ow, startAt, rowsAt, colsAt, valsAt, gtAt, 8 * O8, dwtAt, unit ? 1 : 0);
+  }
+  return dwt.slice();
+}
+
+/** One image's output gradient gd[off ..] [O, L] as the kernels' gt [L, O8], float64 (padded channels stay 0). */
+function transposeGrad(gd: Float32Array, off: number, O: number, L: number, O8: number, gt: Float64Array): void {
+  if (O8 !== O) gt.fill(0);
+  for (let o = 0; o < O; o++) {
+    const src = off + o * L;
+    for (let k = 0; k < L; k++) gt[k * O8 + o] = gd[src + k];
   }
 }
 

@@ -1,18 +1,22 @@
 /**
- * WebAssembly SIMD versions of the two hottest kernels — the GEMM micro-kernel and the
- * spike-row sums — emitted as bytecode by the TypeScript below (no binary is shipped, nothing is
- * built natively) and used wherever the engine validates it: Node ≥ 16.4 and current browsers.
- * Elsewhere, or after `useWasmKernels(false)`, the plain TypeScript kernels run.
+ * WebAssembly SIMD versions of the hottest kernels — the GEMM micro-kernel, the spike-row sums,
+ * and the event convolution's sums and weight gradient — emitted as bytecode by the TypeScript
+ * below (no binary is shipped, nothing is built natively) and used wherever the engine
+ * validates it: Node ≥ 16.4 and current browsers. Elsewhere, or after `useWasmKernels(false)`,
+ * the plain TypeScript kernels run.
  *
- * Both kernels do the float64 arithmetic of their TypeScript counterparts in the same order,
- * two lanes (f64x2) at a time, so they return the same bits: GEMM tiles sum
- * acc + (a_k·b_k + a_{k+1}·b_{k+1}) over pairs of k, spike rows add eight weight rows as
- * ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)) per pass. Scalar JavaScript runs one double
- * per instruction, and V8 has no auto-vectoriser; with f64x2 the GEMM tile runs about 2.3× as
- * fast (14.5 against 6.3 GFLOP/s for an 8×8 tile over depth 512, here).
+ * Each kernel does the float64 arithmetic of its TypeScript counterpart in the same order, two
+ * lanes (f64x2) at a time, so both return the same bits: GEMM tiles sum
+ * acc + (a_k·b_k + a_{k+1}·b_{k+1}) over pairs of k; spike rows add eight weight rows as
+ * ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)) per pass; the event convolution sums eight
+ * output channels at a time in list order. Scalar JavaScript runs one double per instruction
+ * and V8 has no auto-vectoriser; with f64x2 the GEMM runs 2.3× as fast (bench/gemm.ts: ~13
+ * against ~5.6 GFLOP/s).
  *
  * Each thread (the main one, each worker) instantiates its own module with its own memory: the
- * kernels read operands packed into that memory by the caller ({@link wasmArena}).
+ * kernels read operands packed into that memory by the caller ({@link wasmArena}). The module
+ * (about 4.4 KB) is compiled synchronously on first use; Chromium before 114 refuses that on a
+ * page's main thread above 4 KB, and there, as wherever compiling fails, the TypeScript kernels run.
  */
 
 // ---------------------------------------------------------------- a minimal bytecode emitter
@@ -59,9 +63,13 @@ const op = {
   i32: (v: number): Bytes => [0x41, ...sleb(v)],
   add: [0x6a],
   sub: [0x6b],
+  mul: [0x6c],
   shrU: [0x76],
+  shl: [0x74],
   leS: [0x4c],
   ltS: [0x48],
+  ltU: [0x49],
+  and: [0x71],
   geS: [0x4e],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -83,6 +91,7 @@ const op = {
   vzero: simd(0x0c, ...new Array<number>(16).fill(0)),
   f64x2add: simd(0xf0),
   f64x2mul: simd(0xf2),
+  f64x2extract: (lane: number): Bytes => simd(0x21, lane),
 };
 
 interface WasmFunction {
@@ -107,6 +116,16 @@ function emitModule(funcs: WasmFunction[]): Uint8Array<ArrayBuffer> {
     ...section(7, vec([[...name('memory'), 0x02, 0], ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])])),
     ...section(10, vec(code)),
   ]);
+}
+
+/** for (counter = from; counter < limit; counter += step) inner — `from` and `limit` are locals (from defaults to 0). */
+function loop(counter: number, limit: number, step: number, inner: Bytes[], from?: number): Bytes[] {
+  return [
+    from === undefined ? op.i32(0) : op.get(from), op.set(counter), op.block, op.loop,
+    op.get(counter), op.get(limit), op.geS, op.brIf(1),
+    ...inner,
+    op.get(counter), op.i32(step), op.add, op.set(counter), op.br(0), op.end, op.end,
+  ];
 }
 
 // ---------------------------------------------------------------- the kernels
@@ -164,13 +183,6 @@ function tile8(): WasmFunction {
 function spikeRows(): WasmFunction {
   const [rows, passes, offs, w, bytes, acc, out, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [r, g, o0, j, n, t0, t1] = [8, 9, 10, 18, 19, 20, 21]; // o0..o7 are locals 10..17
-  /** for (counter = 0; counter < limit; counter += step) inner */
-  const loop = (counter: number, limit: number, step: number, inner: Bytes[]): Bytes[] => [
-    op.i32(0), op.set(counter), op.block, op.loop,
-    op.get(counter), op.get(limit), op.geS, op.brIf(1),
-    ...inner,
-    op.get(counter), op.i32(step), op.add, op.set(counter), op.br(0), op.end, op.end,
-  ];
   const columns = (inner: Bytes[]): Bytes[] => loop(j, bytes, 16, inner);
   // During a pass o_i holds the address of its W row, so a load is one addition away.
   const row = (oi: number, at: number): Bytes[] => [op.get(o0 + oi), op.get(j), op.add, op.vload(at)];
@@ -216,6 +228,99 @@ function spikeRows(): WasmFunction {
   };
 }
 
+/**
+ * eventSums(L, count, off, val, capBytes, wt, o8Bytes, bias, out, unit, stride): the event
+ * convolution's sums (eventconv.ts `sumEvents`) for one image. For each output position p < L
+ * and block of eight output channels: bias, plus each listed weight row (element offsets
+ * off[p·cap + k], k < count[p], into the doubles wt [rows, O8]), times val[p·cap + k] unless
+ * `unit`, summed in list order; each sum is rounded into the float32 out [O8, L] (rows `stride`
+ * bytes apart). The TypeScript kernel's order, two channels per instruction.
+ */
+function eventSums(): WasmFunction {
+  const [L, count, off, val, capBytes, wt, o8Bytes, bias, out, unit, stride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [p, n, ob, k, q, dst] = [11, 12, 13, 14, 15, 16];
+  const a = 17; // a..a+3: the eight running sums; a + 4: a value splat
+  /** q = address of the k-th listed row's block: wt + 8·off[k] + ob. */
+  const rowAt: Bytes[] = [op.get(wt), op.get(off), op.get(k), op.i32(2), op.shl, op.add, op.i32load(0), op.i32(3), op.shl, op.add, op.get(ob), op.add, op.set(q)];
+  const addRows = (valued: boolean): Bytes[] =>
+    loop(k, n, 1, [
+      ...rowAt,
+      ...(valued ? [op.get(val), op.get(k), op.i32(3), op.shl, op.add, op.splat64(0), op.set(a + 4)] : []),
+      ...[0, 1, 2, 3].flatMap((i) => [
+        op.get(a + i), op.get(q), op.vload(16 * i), ...(valued ? [op.get(a + 4), op.f64x2mul] : []), op.f64x2add, op.set(a + i),
+      ]),
+    ]);
+  const block: Bytes[] = [
+    ...[0, 1, 2, 3].flatMap((i) => [op.get(bias), op.get(ob), op.add, op.vload(16 * i), op.set(a + i)]),
+    op.get(unit), op.if, ...addRows(false), op.else, ...addRows(true), op.end,
+    // dst = out + (o0 rows of `stride` bytes) + 4·p, then one row per channel.
+    op.get(out), op.get(ob), op.i32(3), op.shrU, op.get(stride), op.mul, op.add, op.get(p), op.i32(2), op.shl, op.add, op.set(dst),
+    ...[0, 1, 2, 3].flatMap((i) => [0, 1].flatMap((lane) => [
+      op.get(dst), op.get(a + i), op.f64x2extract(lane), op.f32demote, op.f32store(0),
+      op.get(dst), op.get(stride), op.add, op.set(dst),
+    ])),
+  ];
+  const position: Bytes[] = [
+    op.get(count), op.get(p), op.i32(2), op.shl, op.add, op.i32load(0), op.set(n),
+    ...loop(ob, o8Bytes, 64, block),
+    op.get(off), op.get(capBytes), op.add, op.set(off),
+    op.get(val), op.get(capBytes), op.add, op.get(capBytes), op.add, op.set(val),
+  ];
+  return {
+    name: 'eventSums',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [[6, I32], [5, V128]],
+    body: loop(p, L, 1, position),
+  };
+}
+
+/**
+ * eventGrads(C, kh, kw, ph, pw, oh, ow, start, rows, cols, vals, gt, o8Bytes, dwt, unit): the
+ * event convolution's weight gradient for one image (eventconv.ts `eventWeightGrad`). Channel c's
+ * nonzeros are entries start[c] .. start[c + 1] of rows, cols (int32) and vals (doubles, unless
+ * `unit`); for each tap (i, j) and block of eight output channels, the output gradients gt
+ * [oh·ow, O8] (doubles) at (row + ph − i, col + pw − j), where inside, are summed in entry order
+ * (times the value unless `unit`) and the sums added to dwt [(c·kh + i)·kw + j, O8].
+ */
+function eventGrads(): WasmFunction {
+  const [C, kh, kw, ph, pw, oh, ow, start, rows, cols, vals, gt, o8Bytes, dwt, unit] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [c, i, j, ob, e, e0, e1, oy, ox, q, d] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+  const a = 26; // a..a+3: the eight sums; a + 4: a value splat
+  const entry = (valued: boolean): Bytes[] => [
+    op.get(rows), op.get(e), op.i32(2), op.shl, op.add, op.i32load(0), op.get(ph), op.add, op.get(i), op.sub, op.set(oy),
+    op.get(cols), op.get(e), op.i32(2), op.shl, op.add, op.i32load(0), op.get(pw), op.add, op.get(j), op.sub, op.set(ox),
+    // 0 ≤ oy < oh and 0 ≤ ox < ow, as unsigned comparisons.
+    op.get(oy), op.get(oh), op.ltU, op.get(ox), op.get(ow), op.ltU, op.and, op.if,
+    op.get(gt), op.get(oy), op.get(ow), op.mul, op.get(ox), op.add, op.get(o8Bytes), op.mul, op.add, op.get(ob), op.add, op.set(q),
+    ...(valued ? [op.get(vals), op.get(e), op.i32(3), op.shl, op.add, op.splat64(0), op.set(a + 4)] : []),
+    ...[0, 1, 2, 3].flatMap((t) => [
+      op.get(a + t), op.get(q), op.vload(16 * t), ...(valued ? [op.get(a + 4), op.f64x2mul] : []), op.f64x2add, op.set(a + t),
+    ]),
+    op.end,
+  ];
+  const block: Bytes[] = [
+    ...[0, 1, 2, 3].flatMap((t) => [op.vzero, op.set(a + t)]),
+    op.get(unit), op.if, ...loop(e, e1, 1, entry(false), e0), op.else, ...loop(e, e1, 1, entry(true), e0), op.end,
+    ...[0, 1, 2, 3].flatMap((t) => [op.get(d), op.get(ob), op.add, op.get(d), op.get(ob), op.add, op.vload(16 * t), op.get(a + t), op.f64x2add, op.vstore(16 * t)]),
+  ];
+  const tap: Bytes[] = [
+    // d = dwt + ((c·kh + i)·kw + j)·o8Bytes
+    op.get(dwt), op.get(c), op.get(kh), op.mul, op.get(i), op.add, op.get(kw), op.mul, op.get(j), op.add, op.get(o8Bytes), op.mul, op.add, op.set(d),
+    ...loop(ob, o8Bytes, 64, block),
+  ];
+  const channel: Bytes[] = [
+    op.get(start), op.get(c), op.i32(2), op.shl, op.add, op.i32load(0), op.set(e0),
+    op.get(start), op.get(c), op.i32(2), op.shl, op.add, op.i32load(4), op.set(e1),
+    op.get(e0), op.get(e1), op.ltS, op.if, ...loop(i, kh, 1, loop(j, kw, 1, tap)), op.end,
+  ];
+  return {
+    name: 'eventGrads',
+    params: new Array<number>(15).fill(I32),
+    locals: [[11, I32], [5, V128]],
+    body: loop(c, C, 1, channel),
+  };
+}
+
 // ---------------------------------------------------------------- the runtime
 
 /** The kernels of one instance, and its memory. */
@@ -223,6 +328,8 @@ export interface WasmKernels {
   readonly memory: WebAssembly.Memory;
   tile8(kp: number, pa: number, pb: number, out: number): void;
   spikeRows(rows: number, passes: number, offs: number, w: number, bytes: number, acc: number, out: number, accumulate: number): void;
+  eventGrads(C: number, kh: number, kw: number, ph: number, pw: number, oh: number, ow: number, start: number, rows: number, cols: number, vals: number, gt: number, o8Bytes: number, dwt: number, unit: number): void;
+  eventSums(L: number, count: number, off: number, val: number, capBytes: number, wt: number, o8Bytes: number, bias: number, out: number, unit: number, stride: number): void;
 }
 
 let enabled = true;
@@ -231,7 +338,7 @@ let instance: WasmKernels | null | undefined;
 function instantiate(): WasmKernels | null {
   if (typeof WebAssembly !== 'object') return null;
   try {
-    const bytes = emitModule([tile8(), spikeRows()]);
+    const bytes = emitModule([tile8(), spikeRows(), eventSums(), eventGrads()]);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD here
     return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as WasmKernels;
   } catch {

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AvgPool2d, Conv2d, MaxPool2d, OptionError, Rng, ShapeError, Tensor, avgPool2d, backward, conv2d, maxPool2d, mul, sum } from '../../src/index';
+import { useWasmKernels } from '../../src/tensor/wasm';
 import { gradcheck } from '../helpers/gradcheck';
 import { firstMismatch, randomTensor } from '../helpers/reference';
 
@@ -77,6 +78,34 @@ const convCase = fc
     seed: fc.integer(),
   })
   .map((r) => ({ ...r, kh: 1 + Math.floor(r.fkh * (r.h + 2 * r.ph - 1)), kw: 1 + Math.floor(r.fkw * (r.w + 2 * r.pw - 1)) }));
+
+/** Sparse convolution cases: spikes or sparse reals, paddings up to 5 (beyond the kernel). */
+const sparseCase = fc.record({
+  n: fc.integer({ min: 1, max: 3 }),
+  c: fc.integer({ min: 1, max: 4 }),
+  o: fc.integer({ min: 1, max: 11 }),
+  h: fc.integer({ min: 1, max: 9 }),
+  w: fc.integer({ min: 1, max: 9 }),
+  k: fc.integer({ min: 1, max: 5 }),
+  ph: fc.integer({ min: 0, max: 5 }),
+  pw: fc.integer({ min: 0, max: 5 }),
+  density: fc.double({ min: 0, max: 0.45, noNaN: true }),
+  spikes: fc.boolean(),
+  bias: fc.boolean(),
+  seed: fc.integer(),
+});
+
+/** A sparse case's x, W, b and a sparse output gradient (about a quarter nonzero, as after a 2×2 max pool). */
+function sparseProblem(r: typeof sparseCase extends fc.Arbitrary<infer T> ? T : never) {
+  const kh = Math.min(r.k, r.h + 2 * r.ph);
+  const kw = Math.min(r.k, r.w + 2 * r.pw);
+  const rng = new Rng(r.seed);
+  const xs = [r.n, r.c, r.h, r.w];
+  const xd = Float32Array.from({ length: xs.reduce((a, b) => a * b) }, () => (rng.uniform() < r.density ? (r.spikes ? 1 : rng.uniformRange(-2, 2)) : 0));
+  const w = randomTensor([r.o, r.c, kh, kw], r.seed + 1).data;
+  const b = r.bias ? randomTensor([r.o], r.seed + 2).data : null;
+  return { kh, kw, rng, xs, xd, w, b };
+}
 
 describe('conv2d', () => {
   it('matches a direct nested-loop convolution over random shapes, strides and paddings', () => {
@@ -181,30 +210,13 @@ describe('conv2d', () => {
   it('takes the event-driven route for sparse inputs and sparse output gradients (stride 1), with the same results', () => {
     // Spikes (0/1) or sparse reals; the output gradient zero but at about a quarter of the
     // positions, as after a 2×2 max pool. References: the direct loops, in float64.
-    const sparseCase = fc.record({
-      n: fc.integer({ min: 1, max: 3 }),
-      c: fc.integer({ min: 1, max: 4 }),
-      o: fc.integer({ min: 1, max: 11 }),
-      h: fc.integer({ min: 1, max: 9 }),
-      w: fc.integer({ min: 1, max: 9 }),
-      k: fc.integer({ min: 1, max: 5 }),
-      ph: fc.integer({ min: 0, max: 5 }),
-      pw: fc.integer({ min: 0, max: 5 }),
-      density: fc.double({ min: 0, max: 0.45, noNaN: true }),
-      spikes: fc.boolean(),
-      bias: fc.boolean(),
-      seed: fc.integer(),
-    });
     fc.assert(
       fc.property(sparseCase, (r) => {
-        const kh = Math.min(r.k, r.h + 2 * r.ph);
-        const kw = Math.min(r.k, r.w + 2 * r.pw);
-        const rng = new Rng(r.seed);
-        const xs = [r.n, r.c, r.h, r.w];
-        const xd = Float32Array.from({ length: xs.reduce((a, b) => a * b) }, () => (rng.uniform() < r.density ? (r.spikes ? 1 : rng.uniformRange(-2, 2)) : 0));
+        const p = sparseProblem(r);
+        const { kh, kw, rng, xs, xd } = p;
         const x = new Tensor(xd, xs, { requiresGrad: true, binary: r.spikes });
-        const w = new Tensor(randomTensor([r.o, r.c, kh, kw], r.seed + 1).data, [r.o, r.c, kh, kw], { requiresGrad: true });
-        const b = r.bias ? randomTensor([r.o], r.seed + 2) : null;
+        const w = new Tensor(p.w, [r.o, r.c, kh, kw], { requiresGrad: true });
+        const b = p.b && new Tensor(p.b, [r.o]);
         const y = conv2d(x, w, b, { padding: [r.ph, r.pw] });
         const ref = convReference(x, w, b, 1, 1, r.ph, r.pw);
         expect(y.shape).toEqual(ref.shape);
@@ -235,6 +247,32 @@ describe('conv2d', () => {
         expect(firstMismatch(w.grad!.data, dw, 1e-5, 1e-5)).toBe(-1);
       }),
       { numRuns: 150, seed: 2 },
+    );
+  });
+
+  it('the WebAssembly SIMD and the TypeScript event kernels give the same bits: forward, input and weight gradients', () => {
+    expect(useWasmKernels(true)).toBe(true); // else this compares TypeScript with itself
+    fc.assert(
+      fc.property(sparseCase, (r) => {
+        const { kh, kw, rng, xs, xd, w, b } = sparseProblem(r);
+        const oh = r.h + 2 * r.ph - kh + 1;
+        const ow = r.w + 2 * r.pw - kw + 1;
+        const g = Float32Array.from({ length: r.n * r.o * oh * ow }, () => (rng.uniform() < 0.25 ? rng.uniformRange(-1, 1) : 0));
+        const run = (wasm: boolean) => {
+          try {
+            useWasmKernels(wasm);
+            const x = new Tensor(xd, xs, { requiresGrad: true, binary: r.spikes });
+            const wt = new Tensor(w, [r.o, r.c, kh, kw], { requiresGrad: true });
+            const y = conv2d(x, wt, b && new Tensor(b, [r.o]), { padding: [r.ph, r.pw] });
+            backward(y, new Tensor(g, y.shape));
+            return [y.data, x.grad!.data, wt.grad!.data].flatMap((d) => [...new Uint32Array(d.buffer, d.byteOffset, d.length)]);
+          } finally {
+            useWasmKernels(true);
+          }
+        };
+        expect(run(true)).toEqual(run(false));
+      }),
+      { numRuns: 150, seed: 3 },
     );
   });
 
