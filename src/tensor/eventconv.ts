@@ -222,8 +222,11 @@ export function convolveEvents(
   const L = g.oh * g.ow;
   const O8 = padChannels(O);
   const cap = g.c * g.kh * g.kw;
+  // In the wasm memory from byte 0: wt, the bias (zero-padded to O8), the lists, one image's output.
+  const [wtAt, biasAt, countAt, offAt, valAt, outAt, end] = layout([8 * wt.length, 8 * O8, 4 * L, 4 * L * cap, unit ? 0 : 8 * L * cap, 4 * O8 * L]);
   const wasm = wasmKernels();
-  if (wasm === null) {
+  const buf = wasm !== null ? wasmArena(wasm, end) : null;
+  if (wasm === null || buf === null) {
     const lists = eventLists();
     for (let n = 0; n < nImg; n++) {
       listEvents(x, n * xStride, g, O8, lists, unit);
@@ -231,20 +234,6 @@ export function convolveEvents(
     }
     return;
   }
-  // The wasm memory from byte 0: wt, the bias (zero-padded to O8), then the lists and one image's output.
-  let end = 0;
-  const take = (bytes: number) => {
-    const at = end;
-    end += Math.ceil(bytes / 16) * 16;
-    return at;
-  };
-  const wtAt = take(8 * wt.length);
-  const biasAt = take(8 * O8);
-  const countAt = take(4 * L);
-  const offAt = take(4 * L * cap);
-  const valAt = unit ? 0 : take(8 * L * cap);
-  const outAt = take(4 * O8 * L);
-  const buf = wasmArena(wasm, end);
   new Float64Array(buf, wtAt, wt.length).set(wt);
   const b = new Float64Array(buf, biasAt, O8).fill(0);
   if (bias !== null) for (let o = 0; o < O; o++) b[o] = bias[o];
@@ -273,8 +262,10 @@ export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: num
   const L = g.oh * g.ow;
   const hw = g.h * g.w;
   const dwtLength = g.c * g.kh * g.kw * O8;
+  const [dwtAt, gtAt, startAt, rowsAt, colsAt, valsAt, end] = layout([8 * dwtLength, 8 * L * O8, 4 * (g.c + 1), 4 * g.c * hw, 4 * g.c * hw, unit ? 0 : 8 * g.c * hw]);
   const wasm = wasmKernels();
-  if (wasm === null) {
+  const buf = wasm !== null && g.sh === 1 && g.sw === 1 ? wasmArena(wasm, end) : null;
+  if (wasm === null || buf === null) {
     const dwt = new Float64Array(dwtLength);
     const gt = new Float64Array(L * O8);
     for (let n = 0; n < nImg; n++) {
@@ -283,20 +274,6 @@ export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: num
     }
     return dwt;
   }
-  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
-  let end = 0;
-  const take = (bytes: number) => {
-    const at = end;
-    end += Math.ceil(bytes / 16) * 16;
-    return at;
-  };
-  const dwtAt = take(8 * dwtLength);
-  const gtAt = take(8 * L * O8);
-  const startAt = take(4 * (g.c + 1));
-  const rowsAt = take(4 * g.c * hw);
-  const colsAt = take(4 * g.c * hw);
-  const valsAt = unit ? 0 : take(8 * g.c * hw);
-  const buf = wasmArena(wasm, end);
   const dwt = new Float64Array(buf, dwtAt, dwtLength).fill(0);
   const gt = new Float64Array(buf, gtAt, L * O8);
   const start = new Int32Array(buf, startAt, g.c + 1);
@@ -325,6 +302,17 @@ export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: num
     wasm.eventGrads(g.c, g.kh, g.kw, g.ph, g.pw, g.oh, g.ow, startAt, rowsAt, colsAt, valsAt, gtAt, 8 * O8, dwtAt, unit ? 1 : 0);
   }
   return dwt.slice();
+}
+
+/** Byte offsets of consecutive regions of the given sizes, each 16-byte aligned, then the end. */
+function layout(sizes: number[]): number[] {
+  const at: number[] = [];
+  let end = 0;
+  for (const bytes of sizes) {
+    at.push(end);
+    end += Math.ceil(bytes / 16) * 16;
+  }
+  return [...at, end];
 }
 
 /** One image's output gradient gd[off ..] [O, L] as the kernels' gt [L, O8], float64 (padded channels stay 0). */

@@ -117,14 +117,15 @@ export function gemmChunks(
   const maxA = roundUp(Math.min(KC, K), 2) * roundUp(Math.min(MC, M), MR);
   // With the WebAssembly kernel, the packed blocks and the tile's sums live in its memory:
   // B from byte 0, then A, then the 8×8 tile. The TypeScript kernel keeps its own buffers.
-  const wasm = wasmKernels();
   const aByte = 8 * needB;
   const tileByte = aByte + 8 * maxA;
+  let wasm = wasmKernels();
+  const buf = wasm !== null ? wasmArena(wasm, tileByte + 8 * MR * NR) : null;
+  if (buf === null) wasm = null;
   let tile = noTile;
   let pb: Float64Array;
   let wasmA: Float64Array | null = null;
-  if (wasm !== null) {
-    const buf = wasmArena(wasm, tileByte + 8 * MR * NR);
+  if (buf !== null) {
     pb = new Float64Array(buf, 0, needB);
     wasmA = new Float64Array(buf, aByte, maxA);
     tile = new Float64Array(buf, tileByte, MR * NR);

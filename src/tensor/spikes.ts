@@ -209,10 +209,12 @@ export function spikeGemmChunks(
 ): void {
   const K = ix.cols;
   const wBytes = 8 * (K + 1) * N;
-  // The WebAssembly kernel sums two columns per instruction, so it takes an even N.
+  // The WebAssembly kernel sums two columns per instruction, so it takes an even N; its
+  // addresses are int32. The arena is reserved for all rows at once, so no row range can fail.
   const wasm = N % 2 === 0 && wBytes < 2 ** 30 ? wasmKernels() : null;
-  if (wasm !== null) {
-    widenInto(new Float64Array(wasmArena(wasm, wBytes), 0, (K + 1) * N), B, K, N, transB);
+  const buf = wasm !== null ? wasmArena(wasm, spikeRowsBytes(ix, wBytes, N, 0, ix.rows)) : null;
+  if (wasm !== null && buf !== null) {
+    widenInto(new Float64Array(buf, 0, (K + 1) * N), B, K, N, transB);
     schedule((r0, r1) => wasmSpikeRows(wasm, ix, wBytes, N, C, accumulate, r0, r1));
     return;
   }
@@ -230,13 +232,12 @@ function wasmSpikeRows(wasm: WasmKernels, ix: SpikeIndex, wBytes: number, N: num
   const rows = r1 - r0;
   if (rows <= 0) return;
   const { rowPtr, idx } = ix;
-  let passes = 0;
-  for (let r = r0; r < r1; r++) passes += Math.ceil((rowPtr[r + 1] - rowPtr[r]) / 8);
+  const passes = spikePasses(ix, r0, r1);
   const accByte = wBytes;
   const passByte = accByte + 8 * N;
   const offByte = passByte + 4 * rows;
   const outByte = offByte + 32 * passes;
-  const buf = wasmArena(wasm, outByte + 4 * rows * N);
+  const buf = wasm.memory.buffer; // reserved by spikeGemmChunks for all rows
   const rowPasses = new Int32Array(buf, passByte, rows);
   const offs = new Int32Array(buf, offByte, 8 * passes);
   const rowBytes = 8 * N;
@@ -252,6 +253,18 @@ function wasmSpikeRows(wasm: WasmKernels, ix: SpikeIndex, wBytes: number, N: num
   if (accumulate) out.set(C.subarray(r0 * N, r1 * N));
   wasm.spikeRows(rows, passByte, offByte, 0, rowBytes, accByte, outByte, accumulate ? 1 : 0);
   C.set(out, r0 * N);
+}
+
+/** Passes of eight spikes that rows [r0, r1) take. */
+function spikePasses(ix: SpikeIndex, r0: number, r1: number): number {
+  let passes = 0;
+  for (let r = r0; r < r1; r++) passes += Math.ceil((ix.rowPtr[r + 1] - ix.rowPtr[r]) / 8);
+  return passes;
+}
+
+/** Bytes of wasm memory {@link wasmSpikeRows} lays out for rows [r0, r1): W, a row of sums, the passes, the offsets, the output. */
+function spikeRowsBytes(ix: SpikeIndex, wBytes: number, N: number, r0: number, r1: number): number {
+  return wBytes + 8 * N + 4 * (r1 - r0) + 32 * spikePasses(ix, r0, r1) + 4 * (r1 - r0) * N;
 }
 
 /** Output rows [r0, r1) of the spike GEMM from the widened B: each row sums the rows of W at its spikes. */

@@ -364,12 +364,19 @@ export function useWasmKernels(on: boolean): boolean {
 }
 
 /**
- * The kernels' memory, grown to at least `bytes`; callers lay their operands out from byte 0.
- * Calls do not nest, so each kernel call owns the whole arena while it runs. Growing replaces
- * `memory.buffer`: views must be taken after this call.
+ * The kernels' memory, grown to at least `bytes`, or null if it cannot grow that far (the
+ * engine's limit, 4 GiB at most): callers then take their TypeScript path. Callers lay their
+ * operands out from byte 0; calls do not nest, so each kernel call owns the whole arena while it
+ * runs. Growing replaces `memory.buffer`: views must be taken after this call.
  */
-export function wasmArena(k: WasmKernels, bytes: number): ArrayBuffer {
+export function wasmArena(k: WasmKernels, bytes: number): ArrayBuffer | null {
   const have = k.memory.buffer.byteLength;
-  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (have < bytes) {
+    try {
+      k.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return null;
+    }
+  }
   return k.memory.buffer;
 }
