@@ -57,13 +57,17 @@ export interface GemmRow {
   maxRelDiff: number;
 }
 
-/** Median ms of one case's gemm (operands drawn from `rng` as in main). */
-function timeCase({ transA, transB, M, N, K }: Case, rng: Rng): { ms: number } {
+/** One case's operands drawn from a fresh Rng(0), and the median ms of its gemm (C holds the product). */
+function timeCase({ transA, transB, M, N, K }: Case) {
+  const rng = new Rng(0);
   const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
   const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
   const C = new Float32Array(M * N);
+  const lda = transA ? M : K;
+  const ldb = transB ? K : N;
   const reps = Math.max(5, Math.min(15, Math.round(4e9 / (2 * M * N * K))));
-  return { ms: medianMs(() => gemm(transA, transB, M, N, K, A, 0, transA ? M : K, B, 0, transB ? K : N, C, 0, N, false), reps, 2) };
+  const ms = medianMs(() => gemm(transA, transB, M, N, K, A, 0, lda, B, 0, ldb, C, 0, N, false), reps, 2);
+  return { ms, A, B, C, lda, ldb };
 }
 
 export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
@@ -71,19 +75,13 @@ export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
   // TypeScript one slows down by a third in the same process (V8's feedback for the shared
   // packing code), which a browser without SIMD never sees.
   useWasmKernels(false);
-  const tsMs = CASES.map((c) => timeCase(c, new Rng(0)).ms);
+  const tsMs = CASES.map((c) => timeCase(c).ms);
   const wasm = useWasmKernels(true);
-  const rng = new Rng(0);
   const rows: GemmRow[] = [];
-  for (const [index, { name, transA, transB, M, N, K }] of CASES.entries()) {
-    const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
-    const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
-    const lda = transA ? M : K;
-    const ldb = transB ? K : N;
-    const C = new Float32Array(M * N);
+  for (const [index, c] of CASES.entries()) {
+    const { name, transA, transB, M, N, K } = c;
+    const { ms, A, B, C, lda, ldb } = timeCase(c);
     const flops = 2 * M * N * K;
-    const reps = Math.max(5, Math.min(15, Math.round(4e9 / flops)));
-    const ms = medianMs(() => gemm(transA, transB, M, N, K, A, 0, lda, B, 0, ldb, C, 0, N, false), reps, 2);
 
     // Naive on the first m rows of op(A): with transA those are the first m columns of A.
     const m = Math.min(M, NAIVE_ROWS);

@@ -258,50 +258,30 @@ export function convolveEvents(
  * WebAssembly SIMD is available, its kernel does the sums, in the same order, to the same bits.
  */
 export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: number, nImg: number, g: WindowGeometry, O: number, unit: boolean): Float64Array {
+  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
   const O8 = padChannels(O);
   const L = g.oh * g.ow;
-  const hw = g.h * g.w;
+  const n = g.c * g.h * g.w;
   const dwtLength = g.c * g.kh * g.kw * O8;
-  const [dwtAt, gtAt, startAt, rowsAt, colsAt, valsAt, end] = layout([8 * dwtLength, 8 * L * O8, 4 * (g.c + 1), 4 * g.c * hw, 4 * g.c * hw, unit ? 0 : 8 * g.c * hw]);
+  const [dwtAt, gtAt, startAt, rowsAt, colsAt, valsAt, end] = layout([8 * dwtLength, 8 * L * O8, 4 * (g.c + 1), 4 * n, 4 * n, unit ? 0 : 8 * n]);
   const wasm = wasmKernels();
-  const buf = wasm !== null && g.sh === 1 && g.sw === 1 ? wasmArena(wasm, end) : null;
-  if (wasm === null || buf === null) {
-    const dwt = new Float64Array(dwtLength);
-    const gt = new Float64Array(L * O8);
-    for (let n = 0; n < nImg; n++) {
-      transposeGrad(gd, n * O * L, O, L, O8, gt);
-      eventWeightGrad(x, n * xStride, g, gt, O8, dwt, unit);
+  const buf = wasm !== null ? wasmArena(wasm, end) : null;
+  // The same operands either way: in the wasm memory, or in plain arrays.
+  const dwt = buf !== null ? new Float64Array(buf, dwtAt, dwtLength).fill(0) : new Float64Array(dwtLength);
+  const gt = buf !== null ? new Float64Array(buf, gtAt, L * O8) : new Float64Array(L * O8);
+  const nz: Nonzeros = buf !== null
+    ? { start: new Int32Array(buf, startAt, g.c + 1), rows: new Int32Array(buf, rowsAt, n), cols: new Int32Array(buf, colsAt, n), vals: unit ? null : new Float64Array(buf, valsAt, n) }
+    : { start: new Int32Array(g.c + 1), rows: new Int32Array(n), cols: new Int32Array(n), vals: unit ? null : new Float64Array(n) };
+  for (let i = 0; i < nImg; i++) {
+    transposeGrad(gd, i * O * L, O, L, O8, gt);
+    listNonzeros(x, i * xStride, g, nz);
+    if (wasm !== null && buf !== null) {
+      wasm.eventGrads(g.c, g.kh, g.kw, g.ph, g.pw, g.oh, g.ow, startAt, rowsAt, colsAt, valsAt, gtAt, 8 * O8, dwtAt, unit ? 1 : 0);
+    } else {
+      eventWeightGrad(nz, g, gt, O8, dwt);
     }
-    return dwt;
   }
-  const dwt = new Float64Array(buf, dwtAt, dwtLength).fill(0);
-  const gt = new Float64Array(buf, gtAt, L * O8);
-  const start = new Int32Array(buf, startAt, g.c + 1);
-  const rows = new Int32Array(buf, rowsAt, g.c * hw);
-  const cols = new Int32Array(buf, colsAt, g.c * hw);
-  const vals = unit ? null : new Float64Array(buf, valsAt, g.c * hw);
-  for (let n = 0; n < nImg; n++) {
-    transposeGrad(gd, n * O * L, O, L, O8, gt);
-    // The nonzeros, channel by channel, in (row, column) order as eventWeightGrad walks them.
-    let k = 0;
-    for (let c = 0; c < g.c; c++) {
-      start[c] = k;
-      const plane = n * xStride + c * hw;
-      for (let iy = 0; iy < g.h; iy++) {
-        for (let ix = 0; ix < g.w; ix++) {
-          const v = x[plane + iy * g.w + ix];
-          if (v === 0) continue;
-          rows[k] = iy;
-          cols[k] = ix;
-          if (vals !== null) vals[k] = v;
-          k++;
-        }
-      }
-    }
-    start[g.c] = k;
-    wasm.eventGrads(g.c, g.kh, g.kw, g.ph, g.pw, g.oh, g.ow, startAt, rowsAt, colsAt, valsAt, gtAt, 8 * O8, dwtAt, unit ? 1 : 0);
-  }
-  return dwt.slice();
+  return buf !== null ? dwt.slice() : dwt;
 }
 
 /** Byte offsets of consecutive regions of the given sizes, each 16-byte aligned, then the end. */
@@ -324,46 +304,63 @@ function transposeGrad(gd: Float32Array, off: number, O: number, L: number, O8: 
   }
 }
 
-/** Scratch for {@link eventWeightGrad}: one channel's nonzeros (row, column, value). */
-let nzRow = new Int32Array(0);
-let nzCol = new Int32Array(0);
-let nzVal = new Float64Array(0);
+/** Stands in for the values of spikes, which are never read. */
+const noValues = new Float64Array(0);
 
-/**
- * Adds the weight gradient of one image x[C, H, W] (at `xOff`) into dwt [(c·kh + i)·kw + j, O8],
- * given its output gradient gt [oh·ow, O8] channels-last: dwt[(c, i, j), o] += Σ over the
- * nonzeros x[c, iy, ix] of x · gt[(iy + ph − i, ix + pw − j), o] (positions inside the output).
- * With `unit` (every nonzero is 1) the gradients are added without a multiplication.
- */
-export function eventWeightGrad(x: Float32Array, xOff: number, g: WindowGeometry, gt: Float64Array, O8: number, dwt: Float64Array, unit: boolean): void {
-  const { c: C, h, w, kh, kw, ph, pw, oh, ow } = g;
-  if (g.sh !== 1 || g.sw !== 1) throw new ShapeError(`event convolution: stride must be 1, got ${g.sh}×${g.sw}`);
-  const hw = h * w;
-  if (nzRow.length < hw) {
-    nzRow = new Int32Array(hw);
-    nzCol = new Int32Array(hw);
-    nzVal = new Float64Array(hw);
-  }
-  for (let c = 0; c < C; c++) {
+/** One image's nonzeros, channel by channel: channel c's are entries start[c] .. start[c + 1]. */
+export interface Nonzeros {
+  start: Int32Array;
+  rows: Int32Array;
+  cols: Int32Array;
+  /** Their values; null when every nonzero is 1 (spikes). */
+  vals: Float64Array | null;
+}
+
+/** Lists the nonzeros of one image x[C, H, W] (at `xOff`) into `nz`, in (channel, row, column) order. */
+export function listNonzeros(x: Float32Array, xOff: number, g: WindowGeometry, nz: Nonzeros): void {
+  const { start, rows, cols, vals } = nz;
+  const hw = g.h * g.w;
+  let k = 0;
+  for (let c = 0; c < g.c; c++) {
+    start[c] = k;
     const plane = xOff + c * hw;
-    let n = 0;
-    for (let iy = 0; iy < h; iy++) {
-      for (let ix = 0; ix < w; ix++) {
-        const v = x[plane + iy * w + ix];
+    for (let iy = 0; iy < g.h; iy++) {
+      for (let ix = 0; ix < g.w; ix++) {
+        const v = x[plane + iy * g.w + ix];
         if (v === 0) continue;
-        nzRow[n] = iy;
-        nzCol[n] = ix;
-        nzVal[n++] = v;
+        rows[k] = iy;
+        cols[k] = ix;
+        if (vals !== null) vals[k] = v;
+        k++;
       }
     }
-    if (n === 0) continue;
+  }
+  start[g.c] = k;
+}
+
+/**
+ * Adds the weight gradient of one image, given its nonzeros (see {@link listNonzeros}), into dwt
+ * [(c·kh + i)·kw + j, O8], given its output gradient gt [oh·ow, O8] channels-last:
+ * dwt[(c, i, j), o] += Σ over the nonzeros x[c, iy, ix] of x · gt[(iy + ph − i, ix + pw − j), o]
+ * (positions inside the output). Without values (spikes) the gradients are added without a
+ * multiplication.
+ */
+export function eventWeightGrad(nz: Nonzeros, g: WindowGeometry, gt: Float64Array, O8: number, dwt: Float64Array): void {
+  const { c: C, kh, kw, ph, pw, oh, ow } = g;
+  const { start, rows: nzRow, cols: nzCol, vals } = nz;
+  const unit = vals === null;
+  const nzVal = vals ?? noValues;
+  for (let c = 0; c < C; c++) {
+    const s0 = start[c];
+    const n = start[c + 1];
+    if (s0 === n) continue;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const dst = ((c * kh + i) * kw + j) * O8;
         for (let o0 = 0; o0 < O8; o0 += 8) {
           let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
           if (unit) {
-            for (let s = 0; s < n; s++) {
+            for (let s = s0; s < n; s++) {
               const oy = nzRow[s] + ph - i;
               const ox = nzCol[s] + pw - j;
               if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
@@ -378,7 +375,7 @@ export function eventWeightGrad(x: Float32Array, xOff: number, g: WindowGeometry
               a7 += gt[q + 7];
             }
           }
-          for (let s = unit ? n : 0; s < n; s++) {
+          for (let s = unit ? n : s0; s < n; s++) {
             const oy = nzRow[s] + ph - i;
             const ox = nzCol[s] + pw - j;
             if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
