@@ -4,7 +4,7 @@
  * GFLOP/s = 2·M·N·K / median time. Target: `gemm` ≥ 3 GFLOP/s and ≥ 4× naive on every row.
  * `gemm` runs its WebAssembly SIMD micro-kernel where the engine has one (Node does); column
  * `TS kernel` times the same call on the TypeScript micro-kernel (`useWasmKernels(false)`),
- * which gives the same bits.
+ * which sums in float64 (the WebAssembly one in float32).
  *
  * The naive loop is timed on the first NAIVE_ROWS rows of the same problem (same B, same
  * strides): its time is linear in M, and the full 2048-row products would take ~5 s per run.

@@ -4,8 +4,8 @@
  * Blocking (after BLIS, Goto & van de Geijn 2008): for each NC-wide block of columns and
  * KC-deep block of the inner dimension, op(B) is packed into NR-wide column panels; for each
  * MC-tall block of rows, op(A) is packed into MR-tall row panels. Packing turns every transpose
- * combination into the same contiguous access pattern and widens float32 to float64 once, so
- * the micro-kernel reads doubles with no conversion. Panels are zero-padded to whole MR×NR
+ * combination into the same contiguous access pattern (and, for the TypeScript micro-kernel,
+ * widens float32 to float64 once, so it reads doubles with no conversion). Panels are zero-padded to whole MR×NR
  * tiles and to an even depth, so the micro-kernel never branches on edges; edge tiles are
  * computed into a scratch tile and only their valid part is added to C.
  *
@@ -20,9 +20,10 @@
  * Sums are formed in doubles and rounded to float32 when added to C, once per KC block (twice
  * for edge tiles, which pass through the float32 scratch tile).
  *
- * Where the engine has WebAssembly SIMD (see ./wasm.ts), the packed blocks live in the
- * WebAssembly memory and its f64x2 micro-kernel computes each tile's sums, in the same order and
- * so to the same bits: ~13 GFLOP/s against ~5.6 (bench/gemm.ts).
+ * Where the engine has WebAssembly SIMD (see ./wasm.ts), the packed blocks live, as float32, in
+ * the WebAssembly memory, and its f32x4 micro-kernel computes each tile's sums in the same order
+ * but in float32, every operation rounded, as BLAS libraries do: ~23 GFLOP/s against ~5.6
+ * (bench/gemm.ts). The two kernels' results differ by float32 rounding; each is deterministic.
  */
 import { ShapeError } from '../errors';
 import { PARALLEL_MIN_WORK, rowParallel } from './parallel';
@@ -37,7 +38,7 @@ const KC = 256;
 const MC = 128;
 /** Columns of a packed B block (KC·NC doubles = 1 MiB, in L2/L3). */
 const NC = 512;
-/** op(B) up to this many doubles (32 MiB) is packed once per call rather than once per row range. */
+/** op(B) up to this many elements (16 MiB as floats, 32 as doubles) is packed once per call rather than once per row range. */
 const PACK_ONCE_MAX = 1 << 22;
 
 /** Packed op(A) and op(B) blocks; grown on demand and reused across calls. */
@@ -45,7 +46,7 @@ let packedA = new Float64Array(0);
 let packedB = new Float64Array(0);
 /** Destination of the micro-kernel for tiles that overhang C's edge. */
 const edgeTile = new Float32Array(MR * NR);
-const noTile = new Float64Array(0);
+const noTile = new Float32Array(0);
 const microKernel = makeMicroKernel();
 
 /**
@@ -93,7 +94,7 @@ export function gemmOneThread(
  * thread of a parallel GEMM runs, taking chunks as it frees up). Each range must start at a
  * multiple of MR = 8, so that rows fall into the same micro-tiles as in one call over all of
  * them and come out bit-identical. op(B) is packed once for all the ranges when it fits in
- * PACK_ONCE_MAX doubles, and block by block for each range otherwise.
+ * PACK_ONCE_MAX elements, and block by block for each range otherwise.
  */
 export function gemmChunks(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -117,18 +118,18 @@ export function gemmChunks(
   const maxA = roundUp(Math.min(KC, K), 2) * roundUp(Math.min(MC, M), MR);
   // With the WebAssembly kernel, the packed blocks and the tile's sums live in its memory:
   // B from byte 0, then A, then the 8×8 tile. The TypeScript kernel keeps its own buffers.
-  const aByte = 8 * needB;
-  const tileByte = aByte + 8 * maxA;
+  const aByte = 4 * needB;
+  const tileByte = aByte + 4 * maxA;
   let wasm = wasmKernels();
-  const buf = wasm !== null ? wasmArena(wasm, tileByte + 8 * MR * NR) : null;
+  const buf = wasm !== null ? wasmArena(wasm, tileByte + 4 * MR * NR) : null;
   if (buf === null) wasm = null;
   let tile = noTile;
-  let pb: Float64Array;
-  let wasmA: Float64Array | null = null;
+  let pb: Float32Array | Float64Array;
+  let wasmA: Float32Array | null = null;
   if (buf !== null) {
-    pb = new Float64Array(buf, 0, needB);
-    wasmA = new Float64Array(buf, aByte, maxA);
-    tile = new Float64Array(buf, tileByte, MR * NR);
+    pb = new Float32Array(buf, 0, needB);
+    wasmA = new Float32Array(buf, aByte, maxA);
+    tile = new Float32Array(buf, tileByte, MR * NR);
   } else {
     if (packedB.length < needB) packedB = new Float64Array(needB);
     pb = packedB;
@@ -154,7 +155,7 @@ export function gemmChunks(
             const mr = Math.min(MR, mc - ir);
             const ci = cOff + (i0 + ir) * ldc + j0 + jr;
             if (wasm !== null) {
-              wasm.tile8(kp, aByte + 8 * ir * kp, 8 * (bb + jr * kp), tileByte);
+              wasm.tile8(kp, aByte + 4 * ir * kp, 4 * (bb + jr * kp), tileByte);
               if (mr === MR && nr === NR) {
                 for (let i = 0; i < MR; i++) {
                   const r = ci + i * ldc;
@@ -163,16 +164,15 @@ export function gemmChunks(
                   C[r + 4] += tile[t + 4]; C[r + 5] += tile[t + 5]; C[r + 6] += tile[t + 6]; C[r + 7] += tile[t + 7];
                 }
               } else {
-                // Rounded to float32 first, as the TypeScript path's float32 edge tile does.
                 for (let i = 0; i < mr; i++) {
-                  for (let j = 0; j < nr; j++) C[ci + i * ldc + j] += Math.fround(tile[i * NR + j]);
+                  for (let j = 0; j < nr; j++) C[ci + i * ldc + j] += tile[i * NR + j];
                 }
               }
             } else if (mr === MR && nr === NR) {
-              microKernel(kp, pa, ir * kp, pb, bb + jr * kp, C, ci, ldc);
+              microKernel(kp, packedA, ir * kp, packedB, bb + jr * kp, C, ci, ldc);
             } else {
               edgeTile.fill(0);
-              microKernel(kp, pa, ir * kp, pb, bb + jr * kp, edgeTile, 0, NR);
+              microKernel(kp, packedA, ir * kp, packedB, bb + jr * kp, edgeTile, 0, NR);
               for (let i = 0; i < mr; i++) {
                 for (let j = 0; j < nr; j++) C[ci + i * ldc + j] += edgeTile[i * NR + j];
               }
@@ -226,7 +226,7 @@ function roundUp(n: number, m: number): number {
  * (panel p at base + p·kp·NR), zero-filling columns past nc and rows kc..kp.
  */
 function packB(
-  pb: Float64Array, base: number, transB: boolean, B: Float32Array, bOff: number, ldb: number,
+  pb: Float32Array | Float64Array, base: number, transB: boolean, B: Float32Array, bOff: number, ldb: number,
   k0: number, kc: number, kp: number, j0: number, nc: number,
 ): void {
   for (let jr = 0; jr < nc; jr += NR) {
@@ -262,7 +262,7 @@ function packB(
  * op(A) per row (panel p at p·kp·MR), zero-filling rows past mc and depth kc..kp.
  */
 function packA(
-  pa: Float64Array, transA: boolean, A: Float32Array, aOff: number, lda: number,
+  pa: Float32Array | Float64Array, transA: boolean, A: Float32Array, aOff: number, lda: number,
   i0: number, mc: number, k0: number, kc: number, kp: number,
 ): void {
   for (let ir = 0; ir < mc; ir += MR) {

@@ -144,7 +144,7 @@ export function spikeDensity(ix: SpikeIndex): number {
   return n === 0 ? 0 : ix.idx.length / n;
 }
 
-/** Scratch reused across calls: B widened to float64, and one output row's running sums. */
+/** Scratch of the TypeScript kernel, reused across calls: B widened to float64 (see {@link rowsOfB}), and one output row's running sums. */
 let wideB = new Float64Array(0);
 let rowAcc = new Float64Array(0);
 
@@ -152,9 +152,12 @@ let rowAcc = new Float64Array(0);
  * C[rows, N] = X·B (+ C when accumulate), with X the binary matrix behind `ix` [rows, K] and
  * B [K, N] row-major — or, with `transB`, B given as its transpose [N, K] (a Linear layer's
  * weight, for X·Wᵀ without a transposed copy): each output row is the sum of the rows of B
- * at that row's spikes. B is widened to float64 once per call (transposed on the way when
- * `transB`), and each output row is summed in a float64 row buffer that stays in L1, eight
- * spikes per pass (the last one padded with a row of zeros), then rounded into C once.
+ * at that row's spikes. B is laid out as rows once per call (transposed on the way when
+ * `transB`), and each output row is summed in a row buffer that stays in L1, eight spikes per
+ * pass (the last one padded with a row of zeros): the pass's rows as
+ * ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)), then added to the row. The TypeScript
+ * kernel sums in float64 and rounds each row into C once; the WebAssembly kernel (N a multiple
+ * of 4) sums in float32, four columns per instruction, every operation rounded, as BLAS does.
  */
 export function spikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate = false, transB = false): void {
   checkSpikeGemm(ix, B, N, C);
@@ -170,20 +173,14 @@ function checkSpikeGemm(ix: SpikeIndex, B: Float32Array, N: number, C: Float32Ar
 }
 
 /**
- * B [K, N] (or, with transB, its transpose [N, K]) as a float64 [K + 1, N] in the reused
- * scratch; row K is zeros, for the kernel to pad its last pass with.
+ * B [K, N] (or, with transB, its transpose [N, K]) as [K + 1, N] in W; row K is zeros, for
+ * the kernel to pad its last pass with.
  */
-function widen(B: Float32Array, K: number, N: number, transB: boolean): Float64Array {
-  const KN = K * N;
-  if (wideB.length < KN + N) wideB = new Float64Array(KN + N);
-  return widenInto(wideB, B, K, N, transB);
-}
-
-function widenInto(W: Float64Array, B: Float32Array, K: number, N: number, transB: boolean): Float64Array {
+function rowsOfB<W extends Float32Array | Float64Array>(W: W, B: Float32Array, K: number, N: number, transB: boolean): W {
   const KN = K * N;
   W.fill(0, KN, KN + N);
   if (!transB) {
-    for (let i = 0; i < KN; i++) W[i] = B[i];
+    W.set(B.subarray(0, KN));
     return W;
   }
   // Strided reads, sequential writes: measured faster than 32 × 32 blocks for [512, 784].
@@ -201,46 +198,46 @@ export function spikeGemmRows(ix: SpikeIndex, B: Float32Array, N: number, C: Flo
 
 /**
  * {@link spikeGemm} for the output row ranges `schedule` hands to `run`, one after another:
- * B is widened once for all of them (how a worker thread takes chunks as it frees up).
+ * B is laid out once for all of them (how a worker thread takes chunks as it frees up).
  */
 export function spikeGemmChunks(
   ix: SpikeIndex, B: Float32Array, N: number, C: Float32Array, accumulate: boolean, transB: boolean,
   schedule: (run: (r0: number, r1: number) => void) => void,
 ): void {
   const K = ix.cols;
-  const wBytes = 8 * (K + 1) * N;
-  // The WebAssembly kernel sums two columns per instruction, so it takes an even N; its
-  // addresses are int32. The arena is reserved for all rows at once, so no row range can fail.
-  const wasm = N % 2 === 0 && wBytes < 2 ** 30 ? wasmKernels() : null;
+  const wBytes = 4 * (K + 1) * N;
+  // The WebAssembly kernel sums four columns per instruction, so it takes N a multiple of 4;
+  // its addresses are int32. The arena is reserved for all rows at once, so no row range can fail.
+  const wasm = N % 4 === 0 && wBytes < 2 ** 30 ? wasmKernels() : null;
   const buf = wasm !== null ? wasmArena(wasm, spikeRowsBytes(ix, wBytes, N, 0, ix.rows)) : null;
   if (wasm !== null && buf !== null) {
-    widenInto(new Float64Array(buf, 0, (K + 1) * N), B, K, N, transB);
+    rowsOfB(new Float32Array(buf, 0, (K + 1) * N), B, K, N, transB);
     schedule((r0, r1) => wasmSpikeRows(wasm, ix, wBytes, N, C, accumulate, r0, r1));
     return;
   }
   if (rowAcc.length < N) rowAcc = new Float64Array(N);
-  const W = widen(B, K, N, transB);
+  if (wideB.length < (K + 1) * N) wideB = new Float64Array((K + 1) * N);
+  const W = rowsOfB(wideB, B, K, N, transB);
   schedule((r0, r1) => addSpikeRows(ix, W, N, C, accumulate, r0, r1));
 }
 
 /**
- * {@link addSpikeRows} by the WebAssembly kernel, from B widened at byte 0 of its memory: the
+ * {@link addSpikeRows} by the WebAssembly kernel, from B's rows at byte 0 of its memory: the
  * rows' spikes go in as byte offsets of their W rows, each row's list padded to a multiple of
- * eight with the zero row, the output rows come back as float32 and are copied into C.
+ * eight with the zero row; the output rows are summed in its memory and copied into C.
  */
 function wasmSpikeRows(wasm: WasmKernels, ix: SpikeIndex, wBytes: number, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
   const rows = r1 - r0;
   if (rows <= 0) return;
   const { rowPtr, idx } = ix;
   const passes = spikePasses(ix, r0, r1);
-  const accByte = wBytes;
-  const passByte = accByte + 8 * N;
+  const passByte = wBytes;
   const offByte = passByte + 4 * rows;
   const outByte = offByte + 32 * passes;
   const buf = wasm.memory.buffer; // reserved by spikeGemmChunks for all rows
   const rowPasses = new Int32Array(buf, passByte, rows);
   const offs = new Int32Array(buf, offByte, 8 * passes);
-  const rowBytes = 8 * N;
+  const rowBytes = 4 * N;
   const zeroRow = ix.cols * rowBytes;
   let q = 0;
   for (let r = r0; r < r1; r++) {
@@ -251,7 +248,8 @@ function wasmSpikeRows(wasm: WasmKernels, ix: SpikeIndex, wBytes: number, N: num
   }
   const out = new Float32Array(buf, outByte, rows * N);
   if (accumulate) out.set(C.subarray(r0 * N, r1 * N));
-  wasm.spikeRows(rows, passByte, offByte, 0, rowBytes, accByte, outByte, accumulate ? 1 : 0);
+  else out.fill(0);
+  wasm.spikeRows(rows, passByte, offByte, 0, rowBytes, outByte);
   C.set(out, r0 * N);
 }
 
@@ -262,12 +260,12 @@ function spikePasses(ix: SpikeIndex, r0: number, r1: number): number {
   return passes;
 }
 
-/** Bytes of wasm memory {@link wasmSpikeRows} lays out for rows [r0, r1): W, a row of sums, the passes, the offsets, the output. */
+/** Bytes of wasm memory {@link wasmSpikeRows} lays out for rows [r0, r1): W, the passes, the offsets, the output. */
 function spikeRowsBytes(ix: SpikeIndex, wBytes: number, N: number, r0: number, r1: number): number {
-  return wBytes + 8 * N + 4 * (r1 - r0) + 32 * spikePasses(ix, r0, r1) + 4 * (r1 - r0) * N;
+  return wBytes + 4 * (r1 - r0) + 32 * spikePasses(ix, r0, r1) + 4 * (r1 - r0) * N;
 }
 
-/** Output rows [r0, r1) of the spike GEMM from the widened B: each row sums the rows of W at its spikes. */
+/** Output rows [r0, r1) of the spike GEMM from B's rows W: each row sums the rows of W at its spikes. */
 function addSpikeRows(ix: SpikeIndex, W: Float64Array, N: number, C: Float32Array, accumulate: boolean, r0: number, r1: number): void {
   const { rowPtr, idx } = ix;
   const acc = rowAcc;

@@ -5,13 +5,15 @@
  * validates it: Node ≥ 16.4 and current browsers. Elsewhere, or after `useWasmKernels(false)`,
  * the plain TypeScript kernels run.
  *
- * Each kernel does the float64 arithmetic of its TypeScript counterpart in the same order, two
- * lanes (f64x2) at a time, so both return the same bits: GEMM tiles sum
- * acc + (a_k·b_k + a_{k+1}·b_{k+1}) over pairs of k; spike rows add eight weight rows as
- * ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)) per pass; the event convolution sums eight
- * output channels at a time in list order. Scalar JavaScript runs one double per instruction
- * and V8 has no auto-vectoriser; with f64x2 the GEMM runs 2.3× as fast (bench/gemm.ts: ~13
- * against ~5.6 GFLOP/s).
+ * The GEMM micro-kernel and the spike-row sums work in float32, four lanes (f32x4) at a time,
+ * every operation rounded, as BLAS libraries do: GEMM tiles sum acc + (a_k·b_k + a_{k+1}·b_{k+1})
+ * over pairs of k; spike rows add eight weight rows as ((w0 + w1) + (w2 + w3)) + ((w4 + w5) +
+ * (w6 + w7)) per pass. Their TypeScript counterparts sum in float64 (JavaScript has no float32
+ * arithmetic short of rounding every operation by hand, which costs 4×), so the two kinds
+ * differ by float32 rounding. The event convolution's kernels do the TypeScript kernels'
+ * float64 arithmetic in the same order, two lanes (f64x2) at a time, and return the same bits.
+ * Scalar JavaScript runs one number per instruction and V8 has no auto-vectoriser; the f32x4
+ * GEMM runs ~4× as fast as the TypeScript one (bench/gemm.ts: ~23 against ~5.6 GFLOP/s).
  *
  * Each thread (the main one, each worker) instantiates its own module with its own memory: the
  * kernels read operands packed into that memory by the caller ({@link wasmArena}). The module
@@ -87,8 +89,11 @@ const op = {
   f64store: (offset: number): Bytes => [0x39, ...memarg(3, offset)],
   vload: (offset: number): Bytes => simd(0x00, ...memarg(4, offset)),
   vstore: (offset: number): Bytes => simd(0x0b, ...memarg(4, offset)),
+  splat32: (offset: number): Bytes => simd(0x09, ...memarg(2, offset)),
   splat64: (offset: number): Bytes => simd(0x0a, ...memarg(3, offset)),
   vzero: simd(0x0c, ...new Array<number>(16).fill(0)),
+  f32x4add: simd(0xe4),
+  f32x4mul: simd(0xe6),
   f64x2add: simd(0xf0),
   f64x2mul: simd(0xf2),
   f64x2extract: (lane: number): Bytes => simd(0x21, lane),
@@ -132,9 +137,10 @@ function loop(counter: number, limit: number, step: number, inner: Bytes[], from
 
 /**
  * tile8(kp, pa, pb, out): out[i·8 + j] = Σ_k pa[k·8 + i] · pb[k·8 + j] for the 8×8 tile, over an
- * even depth kp, summed as acc + (x·y + u·v) for k and k + 1 — the TypeScript micro-kernel's
- * order. Byte addresses of doubles. The tile is done as four 4×4 quarters: eight f64x2 running
- * sums and four B vectors fit the sixteen SIMD registers; a whole 8×8 tile would spill.
+ * even depth kp, in float32: acc + (x·y + u·v) for k and k + 1, each operation rounded to
+ * float32 — the TypeScript micro-kernel's order. Byte addresses of floats. The tile is done as
+ * two 4×8 halves: eight f32x4 running sums and four B vectors fit the sixteen SIMD registers;
+ * a whole 8×8 tile would spill.
  */
 function tile8(): WasmFunction {
   const [kp, pa, pb, out, k, a, b] = [0, 1, 2, 3, 4, 5, 6];
@@ -142,87 +148,71 @@ function tile8(): WasmFunction {
   const [y0, y1, v0, v1, x, u] = [15, 16, 17, 18, 19, 20];
   const body: Bytes[] = [];
   for (let r0 = 0; r0 < 8; r0 += 4) {
-    for (let c0 = 0; c0 < 8; c0 += 4) {
-      for (let s = 0; s < 8; s++) body.push(op.vzero, op.set(acc + s));
-      body.push(op.get(pa), op.set(a), op.get(pb), op.set(b), op.get(kp), op.set(k));
-      body.push(op.block, op.loop, op.get(k), op.i32(0), op.leS, op.brIf(1));
-      body.push(
-        op.get(b), op.vload(8 * c0), op.set(y0), op.get(b), op.vload(8 * c0 + 16), op.set(y1),
-        op.get(b), op.vload(64 + 8 * c0), op.set(v0), op.get(b), op.vload(64 + 8 * c0 + 16), op.set(v1),
-      );
-      for (let i = 0; i < 4; i++) {
-        body.push(op.get(a), op.splat64(8 * (r0 + i)), op.set(x), op.get(a), op.splat64(64 + 8 * (r0 + i)), op.set(u));
-        for (let h = 0; h < 2; h++) {
-          const s = acc + 2 * i + h;
-          body.push(
-            op.get(s), op.get(x), op.get(h === 0 ? y0 : y1), op.f64x2mul,
-            op.get(u), op.get(h === 0 ? v0 : v1), op.f64x2mul, op.f64x2add, op.f64x2add, op.set(s),
-          );
-        }
+    for (let s = 0; s < 8; s++) body.push(op.vzero, op.set(acc + s));
+    body.push(op.get(pa), op.set(a), op.get(pb), op.set(b), op.get(kp), op.set(k));
+    body.push(op.block, op.loop, op.get(k), op.i32(0), op.leS, op.brIf(1));
+    body.push(
+      op.get(b), op.vload(0), op.set(y0), op.get(b), op.vload(16), op.set(y1),
+      op.get(b), op.vload(32), op.set(v0), op.get(b), op.vload(48), op.set(v1),
+    );
+    for (let i = 0; i < 4; i++) {
+      body.push(op.get(a), op.splat32(4 * (r0 + i)), op.set(x), op.get(a), op.splat32(32 + 4 * (r0 + i)), op.set(u));
+      for (let h = 0; h < 2; h++) {
+        const s = acc + 2 * i + h;
+        body.push(
+          op.get(s), op.get(x), op.get(h === 0 ? y0 : y1), op.f32x4mul,
+          op.get(u), op.get(h === 0 ? v0 : v1), op.f32x4mul, op.f32x4add, op.f32x4add, op.set(s),
+        );
       }
-      body.push(
-        op.get(a), op.i32(128), op.add, op.set(a), op.get(b), op.i32(128), op.add, op.set(b),
-        op.get(k), op.i32(2), op.sub, op.set(k), op.br(0), op.end, op.end,
-      );
-      for (let i = 0; i < 4; i++) {
-        for (let h = 0; h < 2; h++) body.push(op.get(out), op.get(acc + 2 * i + h), op.vstore(8 * (8 * (r0 + i) + c0 + 2 * h)));
-      }
+    }
+    body.push(
+      op.get(a), op.i32(64), op.add, op.set(a), op.get(b), op.i32(64), op.add, op.set(b),
+      op.get(k), op.i32(2), op.sub, op.set(k), op.br(0), op.end, op.end,
+    );
+    for (let i = 0; i < 4; i++) {
+      for (let h = 0; h < 2; h++) body.push(op.get(out), op.get(acc + 2 * i + h), op.vstore(4 * (8 * (r0 + i) + 4 * h)));
     }
   }
   return { name: 'tile8', params: [I32, I32, I32, I32], locals: [[3, I32], [14, V128]], body };
 }
 
 /**
- * spikeRows(rows, passes, offs, w, bytes, acc, out, accumulate): for each of `rows` output rows,
- * acc = (the out row widened to float64 when accumulate, else 0) + the W rows at the byte offsets
- * in `offs`, eight per pass (passes[r] passes, padded by the caller with a row of zeros), summed
- * acc + (((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7))) as in the TypeScript kernel; then
- * the row is rounded into out (float32) and out moves to the next row. W: doubles
- * [K + 1, N]; `bytes` = 8·N with N even; offs and passes: int32.
+ * spikeRows(rows, passes, offs, w, bytes, out): for each of `rows` output rows (float32, `bytes`
+ * = 4·N apart, N a multiple of 4), adds the W rows at the byte offsets in `offs`, eight per pass
+ * (passes[r] passes, padded by the caller with a row of zeros), in float32 as
+ * out + (((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7))) — the TypeScript kernel's order. W:
+ * floats [K + 1, N]; offs and passes: int32. The caller sets the rows to zero or to what they
+ * accumulate onto.
  */
 function spikeRows(): WasmFunction {
-  const [rows, passes, offs, w, bytes, acc, out, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [r, g, o0, j, n, t0, t1] = [8, 9, 10, 18, 19, 20, 21]; // o0..o7 are locals 10..17
-  const columns = (inner: Bytes[]): Bytes[] => loop(j, bytes, 16, inner);
+  const [rows, passes, offs, w, bytes, out] = [0, 1, 2, 3, 4, 5];
+  const [r, g, o0, j, n, t0, t1] = [6, 7, 8, 16, 17, 18, 19]; // o0..o7 are locals 8..15
   // During a pass o_i holds the address of its W row, so a load is one addition away.
   const row = (oi: number, at: number): Bytes[] => [op.get(o0 + oi), op.get(j), op.add, op.vload(at)];
-  /** acc[j + at .. + 16) += the pass's eight W rows there, in the TypeScript kernel's order. */
+  const outAt: Bytes[] = [op.get(out), op.get(j), op.add];
+  /** out[j + at .. + 16) += the pass's eight W rows there, in the TypeScript kernel's order. */
   const sum8 = (at: number): Bytes[] => [
-    ...row(0, at), ...row(1, at), op.f64x2add, ...row(2, at), ...row(3, at), op.f64x2add, op.f64x2add, op.set(t0),
-    ...row(4, at), ...row(5, at), op.f64x2add, ...row(6, at), ...row(7, at), op.f64x2add, op.f64x2add, op.set(t1),
-    ...accAt, ...accAt, op.vload(at), op.get(t0), op.get(t1), op.f64x2add, op.f64x2add, op.vstore(at),
+    ...row(0, at), ...row(1, at), op.f32x4add, ...row(2, at), ...row(3, at), op.f32x4add, op.f32x4add, op.set(t0),
+    ...row(4, at), ...row(5, at), op.f32x4add, ...row(6, at), ...row(7, at), op.f32x4add, op.f32x4add, op.set(t1),
+    ...outAt, ...outAt, op.vload(at), op.get(t0), op.get(t1), op.f32x4add, op.f32x4add, op.vstore(at),
   ];
-  const accAt: Bytes[] = [op.get(acc), op.get(j), op.add];
-  const outAt: Bytes[] = [op.get(out), op.get(j), op.i32(1), op.shrU, op.add];
   const rowBody: Bytes[] = [
     op.get(passes), op.i32load(0), op.set(n), op.get(passes), op.i32(4), op.add, op.set(passes),
-    op.get(accumulate), op.if,
-    ...columns([
-      ...accAt, ...outAt, op.f32load(0), op.f64promote, op.f64store(0),
-      ...accAt, ...outAt, op.f32load(4), op.f64promote, op.f64store(8),
-    ]),
-    op.else,
-    ...columns([...accAt, op.vzero, op.vstore(0)]),
-    op.end,
     ...loop(g, n, 1, [
       ...Array.from({ length: 8 }, (_, i) => [op.get(w), op.get(offs), op.i32load(4 * i), op.add, op.set(o0 + i)]).flat(),
       op.get(offs), op.i32(32), op.add, op.set(offs),
-      // Four columns per iteration, then two if N leaves them.
+      // Eight columns per iteration, then four if N leaves them.
       op.i32(0), op.set(j), op.block, op.loop,
       op.get(j), op.i32(16), op.add, op.get(bytes), op.geS, op.brIf(1),
       ...sum8(0), ...sum8(16),
       op.get(j), op.i32(32), op.add, op.set(j), op.br(0), op.end, op.end,
       op.get(j), op.get(bytes), op.ltS, op.if, ...sum8(0), op.end,
     ]),
-    ...columns([
-      ...outAt, ...accAt, op.f64load(0), op.f32demote, op.f32store(0),
-      ...outAt, ...accAt, op.f64load(8), op.f32demote, op.f32store(4),
-    ]),
-    op.get(out), op.get(bytes), op.i32(1), op.shrU, op.add, op.set(out),
+    op.get(out), op.get(bytes), op.add, op.set(out),
   ];
   return {
     name: 'spikeRows',
-    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32],
     locals: [[12, I32], [2, V128]],
     body: loop(r, rows, 1, rowBody),
   };
@@ -327,7 +317,7 @@ function eventGrads(): WasmFunction {
 export interface WasmKernels {
   readonly memory: WebAssembly.Memory;
   tile8(kp: number, pa: number, pb: number, out: number): void;
-  spikeRows(rows: number, passes: number, offs: number, w: number, bytes: number, acc: number, out: number, accumulate: number): void;
+  spikeRows(rows: number, passes: number, offs: number, w: number, bytes: number, out: number): void;
   eventGrads(C: number, kh: number, kw: number, ph: number, pw: number, oh: number, ow: number, start: number, rows: number, cols: number, vals: number, gt: number, o8Bytes: number, dwt: number, unit: number): void;
   eventSums(L: number, count: number, off: number, val: number, capBytes: number, wt: number, o8Bytes: number, bias: number, out: number, unit: number, stride: number): void;
 }
@@ -355,8 +345,8 @@ export function wasmKernels(): WasmKernels | null {
 
 /**
  * Switches the WebAssembly SIMD kernels on (the default, where supported) or off, on this
- * thread; returns whether they are now in use. Both kinds give the same bits: the switch is for
- * benchmarks and tests.
+ * thread; returns whether they are now in use. The GEMM and spike-row kernels of the two kinds
+ * differ by float32 rounding (see the module comment): the switch is for benchmarks and tests.
  */
 export function useWasmKernels(on: boolean): boolean {
   enabled = on;
