@@ -134,6 +134,10 @@ export function checkPoolPadding(g: WindowGeometry, op: string): void {
  */
 export function maxPool2dPlanes(x: Float32Array, planes: number, g: WindowGeometry, out: Float32Array, argmax: Int32Array): void {
   const { h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0) {
+    maxPool2x2(x, planes, g, out, argmax);
+    return;
+  }
   for (let p = 0; p < planes; p++) {
     const plane = p * h * w;
     let o = p * oh * ow;
@@ -157,6 +161,34 @@ export function maxPool2dPlanes(x: Float32Array, planes: number, g: WindowGeomet
         }
         out[o] = best;
         argmax[o] = bi;
+      }
+    }
+  }
+}
+
+/**
+ * {@link maxPool2dPlanes} for the 2×2 window, stride 2, no padding — the conv encoder's — without
+ * branches on the data (spikes make the generic loop's comparisons unpredictable): the maximum
+ * by Math.max, its first position by arithmetic on the comparisons. Same results, NaN included.
+ */
+function maxPool2x2(x: Float32Array, planes: number, g: WindowGeometry, out: Float32Array, argmax: Int32Array): void {
+  const { h, w, oh, ow } = g;
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    for (let oy = 0; oy < oh; oy++) {
+      let i0 = p * h * w + 2 * oy * w;
+      for (let ox = 0; ox < ow; ox++, o++, i0 += 2) {
+        const a = x[i0];
+        const b = x[i0 + 1];
+        const c = x[i0 + w];
+        const d = x[i0 + w + 1];
+        const m = Math.max(Math.max(a, b), Math.max(c, d));
+        // The first of a, b, c, d equal to m: i0, i0 + 1, i0 + w or i0 + w + 1.
+        let at = i0 + +(a !== m) * (1 + +(b !== m) * (w - 1 + +(c !== m)));
+        // A NaN wins: the last one, as the generic loop takes it.
+        if (m !== m) at = d !== d ? i0 + w + 1 : c !== c ? i0 + w : b !== b ? i0 + 1 : i0;
+        out[o] = x[at];
+        argmax[o] = at;
       }
     }
   }

@@ -10,6 +10,11 @@
  * tap, the output gradients they fed. Sums run in float64 and are rounded once, so results equal
  * the dense im2col + GEMM route up to float rounding (the summation order differs).
  *
+ * Where WebAssembly SIMD is available, its kernels take over: `eventScatter` (./wasm.ts) adds
+ * each nonzero's weight rows onto the outputs it meets — the same sums in the same order as the
+ * lists, but in float32, four channels per instruction, with no lists to build — and
+ * `eventGrads` does the weight gradient's float64 sums in `eventWeightGrad`'s order, to its bits.
+ *
  * Layout: weights are rearranged once per call into `wt`, float64, [(c·kh + i)·kw + j, O8] with
  * the output channels innermost and padded with zeros to O8, a multiple of 8.
  *
@@ -212,42 +217,38 @@ export function sumEvents(lists: EventLists, wt: Float64Array, O: number, L: num
 /**
  * The stride-1 convolution of nImg sparse images x[n] (each [C, H, W], `xStride` floats apart)
  * with the kernels' weights `wt` (see {@link eventWeights}) over O output channels, plus `bias`:
- * y[n] [O, oh·ow], written (not added). {@link listEvents} then {@link sumEvents} per image; where
- * WebAssembly SIMD is available, the lists and weights live in its memory and its kernel does
- * the sums, in the same order, to the same bits.
+ * y[n] [O, oh·ow], written (not added). The TypeScript route: {@link listEvents} then
+ * {@link sumEvents} per image, in float64. Where WebAssembly SIMD is available, its kernel
+ * instead scatters each nonzero's weight rows onto the outputs it meets, in float32 (see
+ * `eventScatter` in ./wasm.ts): the same sums in the same order, each operation rounded to float32.
  */
 export function convolveEvents(
   x: Float32Array, xStride: number, nImg: number, g: WindowGeometry, wt: Float64Array, O: number, bias: Float32Array | null, y: Float32Array, unit: boolean,
 ): void {
   const L = g.oh * g.ow;
   const O8 = padChannels(O);
-  const cap = g.c * g.kh * g.kw;
-  // In the wasm memory from byte 0: wt, the bias (zero-padded to O8), the lists, one image's output.
-  const [wtAt, biasAt, countAt, offAt, valAt, outAt, end] = layout([8 * wt.length, 8 * O8, 4 * L, 4 * L * cap, unit ? 0 : 8 * L * cap, 4 * O8 * L]);
+  const n = g.c * g.h * g.w;
+  // In the wasm memory from byte 0: wt (as floats), the bias, one image's nonzeros, its output rows [L, O8], its output [O, L].
+  const [wtAt, biasAt, startAt, rowsAt, colsAt, valsAt, outAt, yAt, end] = layout([4 * wt.length, 4 * O8, 4 * (g.c + 1), 4 * n, 4 * n, unit ? 0 : 8 * n, 4 * L * O8, 4 * O * L]);
   const wasm = wasmKernels();
-  const buf = wasm !== null ? wasmArena(wasm, end) : null;
+  const buf = wasm !== null && end < 2 ** 31 ? wasmArena(wasm, end) : null;
   if (wasm === null || buf === null) {
     const lists = eventLists();
-    for (let n = 0; n < nImg; n++) {
-      listEvents(x, n * xStride, g, O8, lists, unit);
-      sumEvents(lists, wt, O, L, bias, y, n * O * L, unit);
+    for (let i = 0; i < nImg; i++) {
+      listEvents(x, i * xStride, g, O8, lists, unit);
+      sumEvents(lists, wt, O, L, bias, y, i * O * L, unit);
     }
     return;
   }
-  new Float64Array(buf, wtAt, wt.length).set(wt);
-  const b = new Float64Array(buf, biasAt, O8).fill(0);
-  if (bias !== null) for (let o = 0; o < O; o++) b[o] = bias[o];
-  const lists: EventLists = {
-    count: new Int32Array(buf, countAt, L),
-    off: new Int32Array(buf, offAt, L * cap),
-    val: unit ? new Float64Array(0) : new Float64Array(buf, valAt, L * cap),
-    cap,
-  };
-  const out = new Float32Array(buf, outAt, O * L);
-  for (let n = 0; n < nImg; n++) {
-    listEvents(x, n * xStride, g, O8, lists, unit);
-    wasm.eventSums(L, countAt, offAt, valAt, 4 * cap, wtAt, 8 * O8, biasAt, outAt, unit ? 1 : 0, 4 * L);
-    y.set(out, n * O * L);
+  new Float32Array(buf, wtAt, wt.length).set(wt);
+  const nz: Nonzeros = { start: new Int32Array(buf, startAt, g.c + 1), rows: new Int32Array(buf, rowsAt, n), cols: new Int32Array(buf, colsAt, n), vals: unit ? null : new Float64Array(buf, valsAt, n) };
+  const b = new Float32Array(buf, biasAt, O8).fill(0);
+  if (bias !== null) b.set(bias.subarray(0, O));
+  const out = new Float32Array(buf, yAt, O * L);
+  for (let i = 0; i < nImg; i++) {
+    listNonzeros(x, i * xStride, g, nz);
+    wasm.eventScatter(g.c, g.kh, g.kw, g.ph, g.pw, g.oh, g.ow, startAt, rowsAt, colsAt, valsAt, wtAt, 4 * O8, outAt, unit ? 1 : 0, biasAt, O, yAt);
+    y.set(out, i * O * L);
   }
 }
 

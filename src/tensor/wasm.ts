@@ -1,17 +1,18 @@
 /**
  * WebAssembly SIMD versions of the hottest kernels — the GEMM micro-kernel, the spike-row sums,
- * and the event convolution's sums and weight gradient — emitted as bytecode by the TypeScript
+ * and the event convolution and its weight gradient — emitted as bytecode by the TypeScript
  * below (no binary is shipped, nothing is built natively) and used wherever the engine
  * validates it: Node ≥ 16.4 and current browsers. Elsewhere, or after `useWasmKernels(false)`,
  * the plain TypeScript kernels run.
  *
- * The GEMM micro-kernel and the spike-row sums work in float32, four lanes (f32x4) at a time,
- * every operation rounded, as BLAS libraries do: GEMM tiles sum acc + (a_k·b_k + a_{k+1}·b_{k+1})
- * over pairs of k; spike rows add eight weight rows as ((w0 + w1) + (w2 + w3)) + ((w4 + w5) +
- * (w6 + w7)) per pass. Their TypeScript counterparts sum in float64 (JavaScript has no float32
+ * The GEMM micro-kernel, the spike-row sums and the event convolution work in float32, four
+ * lanes (f32x4) at a time, every operation rounded, as BLAS libraries do: GEMM tiles sum
+ * acc + (a_k·b_k + a_{k+1}·b_{k+1}) over pairs of k; spike rows add eight weight rows as
+ * ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)) per pass; the event convolution adds its
+ * inputs in order. Their TypeScript counterparts sum in float64 (JavaScript has no float32
  * arithmetic short of rounding every operation by hand, which costs 4×), so the two kinds
- * differ by float32 rounding. The event convolution's kernels do the TypeScript kernels'
- * float64 arithmetic in the same order, two lanes (f64x2) at a time, and return the same bits.
+ * differ by float32 rounding. The event convolution's weight gradient does the TypeScript
+ * kernel's float64 arithmetic in the same order, two lanes (f64x2) at a time, to the same bits.
  * Scalar JavaScript runs one number per instruction and V8 has no auto-vectoriser; the f32x4
  * GEMM runs ~4× as fast as the TypeScript one (bench/gemm.ts: ~23 against ~5.6 GFLOP/s).
  *
@@ -73,6 +74,7 @@ const op = {
   ltU: [0x49],
   and: [0x71],
   geS: [0x4e],
+  eq: [0x46],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   if: [0x04, 0x40],
@@ -90,6 +92,7 @@ const op = {
   vload: (offset: number): Bytes => simd(0x00, ...memarg(4, offset)),
   vstore: (offset: number): Bytes => simd(0x0b, ...memarg(4, offset)),
   splat32: (offset: number): Bytes => simd(0x09, ...memarg(2, offset)),
+  f32x4splat: simd(0x13),
   splat64: (offset: number): Bytes => simd(0x0a, ...memarg(3, offset)),
   vzero: simd(0x0c, ...new Array<number>(16).fill(0)),
   f32x4add: simd(0xe4),
@@ -219,48 +222,79 @@ function spikeRows(): WasmFunction {
 }
 
 /**
- * eventSums(L, count, off, val, capBytes, wt, o8Bytes, bias, out, unit, stride): the event
- * convolution's sums (eventconv.ts `sumEvents`) for one image. For each output position p < L
- * and block of eight output channels: bias, plus each listed weight row (element offsets
- * off[p·cap + k], k < count[p], into the doubles wt [rows, O8]), times val[p·cap + k] unless
- * `unit`, summed in list order; each sum is rounded into the float32 out [O8, L] (rows `stride`
- * bytes apart). The TypeScript kernel's order, two channels per instruction.
+ * eventScatter(C, kh, kw, ph, pw, oh, ow, start, rows, cols, vals, wt, o8Bytes, out, unit, bias, O, y):
+ * the event convolution of one image, in float32, scattered from its nonzeros. Each row of out
+ * [oh·ow, O8] (floats) starts as the bias (O8 floats); channel c's nonzeros are entries
+ * start[c] .. start[c + 1] of rows, cols (int32) and vals (doubles, unless `unit`); each adds,
+ * for every kernel tap (i, j) whose output position (row + ph − i, col + pw − j) is inside, its
+ * weight row wt [(c·kh + i)·kw + j, O8] (floats) times its value (unless `unit`) onto that
+ * position's row of out, eight channels per iteration. So every output sums its inputs in the
+ * order of the nonzeros, each operation rounded to float32. Last, out's first O channels are
+ * written to y [O, oh·ow] (floats).
  */
-function eventSums(): WasmFunction {
-  const [L, count, off, val, capBytes, wt, o8Bytes, bias, out, unit, stride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const [p, n, ob, k, q, dst] = [11, 12, 13, 14, 15, 16];
-  const a = 17; // a..a+3: the eight running sums; a + 4: a value splat
-  /** q = address of the k-th listed row's block: wt + 8·off[k] + ob. */
-  const rowAt: Bytes[] = [op.get(wt), op.get(off), op.get(k), op.i32(2), op.shl, op.add, op.i32load(0), op.i32(3), op.shl, op.add, op.get(ob), op.add, op.set(q)];
-  const addRows = (valued: boolean): Bytes[] =>
-    loop(k, n, 1, [
-      ...rowAt,
-      ...(valued ? [op.get(val), op.get(k), op.i32(3), op.shl, op.add, op.splat64(0), op.set(a + 4)] : []),
-      ...[0, 1, 2, 3].flatMap((i) => [
-        op.get(a + i), op.get(q), op.vload(16 * i), ...(valued ? [op.get(a + 4), op.f64x2mul] : []), op.f64x2add, op.set(a + i),
-      ]),
-    ]);
-  const block: Bytes[] = [
-    ...[0, 1, 2, 3].flatMap((i) => [op.get(bias), op.get(ob), op.add, op.vload(16 * i), op.set(a + i)]),
-    op.get(unit), op.if, ...addRows(false), op.else, ...addRows(true), op.end,
-    // dst = out + (o0 rows of `stride` bytes) + 4·p, then one row per channel.
-    op.get(out), op.get(ob), op.i32(3), op.shrU, op.get(stride), op.mul, op.add, op.get(p), op.i32(2), op.shl, op.add, op.set(dst),
-    ...[0, 1, 2, 3].flatMap((i) => [0, 1].flatMap((lane) => [
-      op.get(dst), op.get(a + i), op.f64x2extract(lane), op.f32demote, op.f32store(0),
-      op.get(dst), op.get(stride), op.add, op.set(dst),
-    ])),
+function eventScatter(): WasmFunction {
+  const [C, kh, kw, ph, pw, oh, ow, start, rows, cols, vals, wt, o8Bytes, out, unit, bias, O, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [c, e, e1, i, j, oy, ox, q, w, ob, tap, L] = [18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+  const v = 30; // the value, splat
+  // out's rows from the bias; then, after the sums, y[o, p] = out[p, o] (q walks out, w walks y).
+  const fill: Bytes[] = [
+    op.get(oh), op.get(ow), op.mul, op.set(L),
+    op.get(out), op.set(q),
+    ...loop(i, L, 1, [
+      ...loop(ob, o8Bytes, 16, [op.get(q), op.get(ob), op.add, op.get(bias), op.get(ob), op.add, op.vload(0), op.vstore(0)]),
+      op.get(q), op.get(o8Bytes), op.add, op.set(q),
+    ]),
   ];
-  const position: Bytes[] = [
-    op.get(count), op.get(p), op.i32(2), op.shl, op.add, op.i32load(0), op.set(n),
-    ...loop(ob, o8Bytes, 64, block),
-    op.get(off), op.get(capBytes), op.add, op.set(off),
-    op.get(val), op.get(capBytes), op.add, op.get(capBytes), op.add, op.set(val),
+  const transpose: Bytes[] = [
+    op.get(y), op.set(w),
+    ...loop(c, O, 1, [
+      op.get(out), op.get(c), op.i32(2), op.shl, op.add, op.set(q),
+      ...loop(i, L, 1, [
+        op.get(w), op.get(q), op.f32load(0), op.f32store(0),
+        op.get(w), op.i32(4), op.add, op.set(w),
+        op.get(q), op.get(o8Bytes), op.add, op.set(q),
+      ]),
+    ]),
+  ];
+  /** out[q + ob ..] += (v ·) wt[w + ob ..], two vectors. */
+  const add = (valued: boolean): Bytes[] =>
+    loop(ob, o8Bytes, 32, [0, 16].flatMap((at) => [
+      op.get(q), op.get(ob), op.add,
+      op.get(q), op.get(ob), op.add, op.vload(at),
+      op.get(w), op.get(ob), op.add, op.vload(at), ...(valued ? [op.get(v), op.f32x4mul] : []),
+      op.f32x4add, op.vstore(at),
+    ]));
+  const column: Bytes[] = [
+    op.get(cols), op.get(e), op.i32(2), op.shl, op.add, op.i32load(0), op.get(pw), op.add, op.get(j), op.sub, op.set(ox),
+    op.get(ox), op.get(ow), op.ltU, op.if,
+    // q = out + (oy·ow + ox)·o8Bytes; w = wt + (tap + j)·o8Bytes
+    op.get(out), op.get(oy), op.get(ow), op.mul, op.get(ox), op.add, op.get(o8Bytes), op.mul, op.add, op.set(q),
+    op.get(wt), op.get(tap), op.get(j), op.add, op.get(o8Bytes), op.mul, op.add, op.set(w),
+    op.get(unit), op.if, ...add(false), op.else, ...add(true), op.end,
+    op.end,
+  ];
+  const kernelRow: Bytes[] = [
+    op.get(rows), op.get(e), op.i32(2), op.shl, op.add, op.i32load(0), op.get(ph), op.add, op.get(i), op.sub, op.set(oy),
+    op.get(oy), op.get(oh), op.ltU, op.if,
+    op.get(c), op.get(kh), op.mul, op.get(i), op.add, op.get(kw), op.mul, op.set(tap),
+    ...loop(j, kw, 1, column),
+    op.end,
+  ];
+  const entry: Bytes[] = [
+    op.get(unit), op.i32(0), op.eq, op.if,
+    op.get(vals), op.get(e), op.i32(3), op.shl, op.add, op.f64load(0), op.f32demote, op.f32x4splat, op.set(v),
+    op.end,
+    ...loop(i, kh, 1, kernelRow),
+  ];
+  const channel: Bytes[] = [
+    op.get(start), op.get(c), op.i32(2), op.shl, op.add, op.i32load(4), op.set(e1),
+    ...loop(e, e1, 1, entry, e),
   ];
   return {
-    name: 'eventSums',
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
-    locals: [[6, I32], [5, V128]],
-    body: loop(p, L, 1, position),
+    name: 'eventScatter',
+    params: new Array<number>(18).fill(I32),
+    locals: [[12, I32], [1, V128]],
+    body: [...fill, op.get(start), op.i32load(0), op.set(e), ...loop(c, C, 1, channel), ...transpose],
   };
 }
 
@@ -319,7 +353,7 @@ export interface WasmKernels {
   tile8(kp: number, pa: number, pb: number, out: number): void;
   spikeRows(rows: number, passes: number, offs: number, w: number, bytes: number, out: number): void;
   eventGrads(C: number, kh: number, kw: number, ph: number, pw: number, oh: number, ow: number, start: number, rows: number, cols: number, vals: number, gt: number, o8Bytes: number, dwt: number, unit: number): void;
-  eventSums(L: number, count: number, off: number, val: number, capBytes: number, wt: number, o8Bytes: number, bias: number, out: number, unit: number, stride: number): void;
+  eventScatter(C: number, kh: number, kw: number, ph: number, pw: number, oh: number, ow: number, start: number, rows: number, cols: number, vals: number, wt: number, o8Bytes: number, out: number, unit: number, bias: number, O: number, y: number): void;
 }
 
 let enabled = true;
@@ -328,7 +362,7 @@ let instance: WasmKernels | null | undefined;
 function instantiate(): WasmKernels | null {
   if (typeof WebAssembly !== 'object') return null;
   try {
-    const bytes = emitModule([tile8(), spikeRows(), eventSums(), eventGrads()]);
+    const bytes = emitModule([tile8(), spikeRows(), eventScatter(), eventGrads()]);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD here
     return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as WasmKernels;
   } catch {

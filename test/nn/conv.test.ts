@@ -97,6 +97,34 @@ const sparseCase = fc.record({
   seed: fc.integer(),
 });
 
+/**
+ * The stride-1 convolution as the WebAssembly event kernel documents it: each output starts from
+ * its bias and adds value · weight for each nonzero input its window meets, in (channel, row,
+ * column) order, every operation rounded to float32.
+ */
+function scatterOrder(x: Float32Array, w: Float32Array, b: Float32Array | null, [n, c, h, wd]: number[], o: number, kh: number, kw: number, ph: number, pw: number): Float32Array {
+  const f = Math.fround;
+  const oh = h + 2 * ph - kh + 1;
+  const ow = wd + 2 * pw - kw + 1;
+  const y = new Float32Array(n * o * oh * ow);
+  for (let ni = 0; ni < n; ni++)
+    for (let oi = 0; oi < o; oi++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = b ? b[oi] : 0;
+          for (let ci = 0; ci < c; ci++)
+            for (let iy = 0; iy < h; iy++)
+              for (let ix = 0; ix < wd; ix++) {
+                const v = x[((ni * c + ci) * h + iy) * wd + ix];
+                const i = iy + ph - oy;
+                const j = ix + pw - ox;
+                if (v !== 0 && i >= 0 && i < kh && j >= 0 && j < kw) acc = f(acc + f(v * w[((oi * c + ci) * kh + i) * kw + j]));
+              }
+          y[((ni * o + oi) * oh + oy) * ow + ox] = acc;
+        }
+  return y;
+}
+
 /** A sparse case's x, W, b and a sparse output gradient (about a quarter nonzero, as after a 2×2 max pool). */
 function sparseProblem(r: typeof sparseCase extends fc.Arbitrary<infer T> ? T : never) {
   const kh = Math.min(r.k, r.h + 2 * r.ph);
@@ -252,8 +280,8 @@ describe('conv2d', () => {
     );
   });
 
-  it('the WebAssembly SIMD and the TypeScript event kernels give the same bits: forward, input and weight gradients', () => {
-    expect(useWasmKernels(true)).toBe(true); // else this compares TypeScript with itself
+  it('the event kernels: WebAssembly sums in their float32 order, TypeScript sums close to them, the weight gradients the same bits', () => {
+    expect(useWasmKernels(true)).toBe(true); // else no WebAssembly kernel is tested
     fc.assert(
       fc.property(sparseCase, (r) => {
         const { kh, kw, rng, xd, w, b } = sparseProblem(r);
@@ -271,12 +299,26 @@ describe('conv2d', () => {
             const dx = new Float32Array(xd.length);
             convolveEvents(g, r.o * oh * ow, r.n, transposedGeometry(geo, r.o), eventWeights(w, r.o, r.c, kh, kw, true), r.c, null, dx, false);
             const dw = weightGradEvents(g, xd, r.c * r.h * r.w, r.n, geo, r.o, unit);
-            return [...new Uint32Array(y.buffer), ...new Uint32Array(dx.buffer), ...new Uint32Array(dw.buffer, dw.byteOffset, 2 * dw.length)];
+            return { y, dx, dw: new Uint32Array(dw.buffer, dw.byteOffset, 2 * dw.length) };
           } finally {
             useWasmKernels(true);
           }
         };
-        expect(run(true)).toEqual(run(false));
+        // dX is the convolution of G with the kernel flipped and its channel axes swapped, padding k − 1 − p.
+        const flipped = new Float32Array(w.length);
+        for (let o = 0; o < r.o; o++)
+          for (let c = 0; c < r.c; c++)
+            for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) flipped[((c * r.o + o) * kh + i) * kw + j] = w[((o * r.c + c) * kh + kh - 1 - i) * kw + kw - 1 - j];
+        const wantY = scatterOrder(xd, w, b, [r.n, r.c, r.h, r.w], r.o, kh, kw, r.ph, r.pw);
+        const wantDx = scatterOrder(g, flipped, null, [r.n, r.o, oh, ow], r.c, kh, kw, kh - 1 - r.ph, kw - 1 - r.pw);
+        const wasm = run(true);
+        const ts = run(false);
+        const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+        expect(bits(wasm.y)).toEqual(bits(wantY));
+        expect(bits(wasm.dx)).toEqual(bits(wantDx));
+        expect(firstMismatch(ts.y, wantY, 1e-5, 1e-5)).toBe(-1);
+        expect(firstMismatch(ts.dx, wantDx, 1e-5, 1e-5)).toBe(-1);
+        expect([...wasm.dw]).toEqual([...ts.dw]);
       }),
       { numRuns: 150, seed: 3 },
     );
@@ -370,6 +412,36 @@ describe('pooling', () => {
         expect(a.ok, a.detail).toBe(true);
       }),
       { numRuns: 30, seed: 1 },
+    );
+  });
+
+  it('maxPool2d 2×2 (its branch-free path) on spikes and ties: the first maximum of each window, a NaN wins', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 9 }), fc.integer(), (n, h, w, seed) => {
+        const rng = new Rng(seed);
+        const pick = [0, 1, -0, 0.5, -1, NaN];
+        // Mostly 0 and 1, as spikes; now and then −0, 0.5, −1 or a NaN.
+        const xd = Float32Array.from({ length: n * h * w }, () => (rng.uniform() < 0.9 ? +(rng.uniform() < 0.3) : pick[Math.floor(rng.uniform() * pick.length)]));
+        const x = new Tensor(xd, [n, h, w], { requiresGrad: true });
+        const y = maxPool2d(x, 2);
+        backward(sum(mul(y, new Tensor(Float32Array.from({ length: y.size }, (_, i) => i + 1), y.shape))));
+        const oh = Math.floor(h / 2);
+        const ow = Math.floor(w / 2);
+        const grad = new Float32Array(xd.length);
+        for (let p = 0; p < n; p++)
+          for (let oy = 0; oy < oh; oy++)
+            for (let ox = 0; ox < ow; ox++) {
+              const at = [0, 1, w, w + 1].map((d) => p * h * w + 2 * oy * w + 2 * ox + d);
+              const nan = at.filter((i) => Number.isNaN(xd[i]));
+              const best = Math.max(...at.map((i) => xd[i]));
+              const arg = nan.length > 0 ? nan[nan.length - 1] : at.find((i) => xd[i] === best)!;
+              const o = (p * oh + oy) * ow + ox;
+              expect(Object.is(y.data[o], xd[arg])).toBe(true);
+              grad[arg] = o + 1;
+            }
+        expect(Array.from(x.grad!.data)).toEqual(Array.from(grad));
+      }),
+      { numRuns: 200 },
     );
   });
 
