@@ -5,9 +5,9 @@
  * KC-deep block of the inner dimension, op(B) is packed into NR-wide column panels; for each
  * MC-tall block of rows, op(A) is packed into MR-tall row panels. Packing turns every transpose
  * combination into the same contiguous access pattern (and, for the TypeScript micro-kernel,
- * widens float32 to float64 once, so it reads doubles with no conversion). Panels are zero-padded to whole MR×NR
- * tiles and to an even depth, so the micro-kernel never branches on edges; edge tiles are
- * computed into a scratch tile and only their valid part is added to C.
+ * widens float32 to float64 once, so it reads doubles with no conversion). Panels are
+ * zero-padded to whole MR×NR tiles and to an even depth, so the micro-kernel never branches on
+ * edges; edge tiles are computed into a scratch tile and only their valid part is added to C.
  *
  * Micro-kernel: an 8×8 tile of C accumulated over two k-steps per iteration. Its 64 running
  * sums live in a captured Float64Array (`acc`) rather than in 64 locals: V8 has 16 xmm
@@ -17,8 +17,8 @@
  * Node 20 (bench/gemm.ts): ~5.5 GFLOP/s on every transpose combination, against ~3.9 for the
  * best local-variable kernel (6×8) and ~0.4 for the naive loop.
  *
- * Sums are formed in doubles and rounded to float32 when added to C, once per KC block (twice
- * for edge tiles, which pass through the float32 scratch tile).
+ * The TypeScript micro-kernel forms its sums in doubles and rounds them to float32 when adding
+ * them to C, once per KC block (twice for edge tiles, which pass through the float32 scratch tile).
  *
  * Where the engine has WebAssembly SIMD (see ./wasm.ts), the packed blocks live, as float32, in
  * the WebAssembly memory, and its f32x4 micro-kernel computes each tile's sums in the same order

@@ -18,8 +18,8 @@
  *
  * Each thread (the main one, each worker) instantiates its own module with its own memory: the
  * kernels read operands packed into that memory by the caller ({@link wasmArena}). The module
- * (about 4.4 KB) is compiled synchronously on first use; Chromium before 114 refuses that on a
- * page's main thread above 4 KB, and there, as wherever compiling fails, the TypeScript kernels run.
+ * (about 3.2 KB) is compiled synchronously on first use — below the 4 KB that Chromium before
+ * 114 allows on a page's main thread. Wherever compiling fails, the TypeScript kernels run.
  */
 
 // ---------------------------------------------------------------- a minimal bytecode emitter
