@@ -67,7 +67,6 @@ const op = {
   add: [0x6a],
   sub: [0x6b],
   mul: [0x6c],
-  shrU: [0x76],
   shl: [0x74],
   leS: [0x4c],
   ltS: [0x48],
@@ -87,8 +86,6 @@ const op = {
   f32load: (offset: number): Bytes => [0x2a, ...memarg(2, offset)],
   f32store: (offset: number): Bytes => [0x38, ...memarg(2, offset)],
   f32demote: [0xb6],
-  f64promote: [0xbb],
-  f64store: (offset: number): Bytes => [0x39, ...memarg(3, offset)],
   vload: (offset: number): Bytes => simd(0x00, ...memarg(4, offset)),
   vstore: (offset: number): Bytes => simd(0x0b, ...memarg(4, offset)),
   splat32: (offset: number): Bytes => simd(0x09, ...memarg(2, offset)),
@@ -99,7 +96,6 @@ const op = {
   f32x4mul: simd(0xe6),
   f64x2add: simd(0xf0),
   f64x2mul: simd(0xf2),
-  f64x2extract: (lane: number): Bytes => simd(0x21, lane),
 };
 
 interface WasmFunction {

@@ -1,6 +1,7 @@
 /**
- * The WebAssembly runtime's own contract; each kernel is checked bit for bit against its
- * TypeScript counterpart in the test of the module that uses it (gemm, spikes, conv).
+ * The WebAssembly runtime's own contract; each kernel is checked bit for bit, in the test of the
+ * module that uses it (gemm, spikes, conv), against its float32 order written out in the test
+ * (the weight gradient of the event convolution: against its TypeScript counterpart).
  */
 import { describe, expect, it } from 'vitest';
 import { useWasmKernels, wasmArena, wasmKernels } from '../../src/tensor/wasm';
