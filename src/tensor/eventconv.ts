@@ -241,7 +241,7 @@ export function convolveEvents(
     return;
   }
   new Float32Array(buf, wtAt, wt.length).set(wt);
-  const nz: Nonzeros = { start: new Int32Array(buf, startAt, g.c + 1), rows: new Int32Array(buf, rowsAt, n), cols: new Int32Array(buf, colsAt, n), vals: unit ? null : new Float64Array(buf, valsAt, n) };
+  const nz = nonzerosIn(g, unit, buf, [startAt, rowsAt, colsAt, valsAt]);
   const b = new Float32Array(buf, biasAt, O8).fill(0);
   if (bias !== null) b.set(bias.subarray(0, O));
   const out = new Float32Array(buf, yAt, O * L);
@@ -270,9 +270,7 @@ export function weightGradEvents(gd: Float32Array, x: Float32Array, xStride: num
   // The same operands either way: in the wasm memory, or in plain arrays.
   const dwt = buf !== null ? new Float64Array(buf, dwtAt, dwtLength).fill(0) : new Float64Array(dwtLength);
   const gt = buf !== null ? new Float64Array(buf, gtAt, L * O8) : new Float64Array(L * O8);
-  const nz: Nonzeros = buf !== null
-    ? { start: new Int32Array(buf, startAt, g.c + 1), rows: new Int32Array(buf, rowsAt, n), cols: new Int32Array(buf, colsAt, n), vals: unit ? null : new Float64Array(buf, valsAt, n) }
-    : { start: new Int32Array(g.c + 1), rows: new Int32Array(n), cols: new Int32Array(n), vals: unit ? null : new Float64Array(n) };
+  const nz = nonzerosIn(g, unit, buf, [startAt, rowsAt, colsAt, valsAt]);
   for (let i = 0; i < nImg; i++) {
     transposeGrad(gd, i * O * L, O, L, O8, gt);
     listNonzeros(x, i * xStride, g, nz);
@@ -315,6 +313,16 @@ export interface Nonzeros {
   cols: Int32Array;
   /** Their values; null when every nonzero is 1 (spikes). */
   vals: Float64Array | null;
+}
+
+/**
+ * Room for one image's nonzeros (see {@link listNonzeros}): in `buf` (the wasm memory) at the
+ * byte offsets of start, rows, cols and vals, or in plain arrays when `buf` is null.
+ */
+function nonzerosIn(g: WindowGeometry, unit: boolean, buf: ArrayBuffer | null, [startAt, rowsAt, colsAt, valsAt]: number[]): Nonzeros {
+  const n = g.c * g.h * g.w;
+  if (buf === null) return { start: new Int32Array(g.c + 1), rows: new Int32Array(n), cols: new Int32Array(n), vals: unit ? null : new Float64Array(n) };
+  return { start: new Int32Array(buf, startAt, g.c + 1), rows: new Int32Array(buf, rowsAt, n), cols: new Int32Array(buf, colsAt, n), vals: unit ? null : new Float64Array(buf, valsAt, n) };
 }
 
 /** Lists the nonzeros of one image x[C, H, W] (at `xOff`) into `nz`, in (channel, row, column) order. */

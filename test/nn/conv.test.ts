@@ -8,8 +8,13 @@ import { useWasmKernels } from '../../src/tensor/wasm';
 import { gradcheck } from '../helpers/gradcheck';
 import { firstMismatch, randomTensor } from '../helpers/reference';
 
-/** Direct convolution: out[n,o,y,x] = b[o] + Σ_c,i,j w[o,c,i,j]·x[n,c,y·sh−ph+i, x·sw−pw+j] (zero outside). */
-function convReference(x: Tensor, w: Tensor, b: Tensor | null, sh: number, sw: number, ph: number, pw: number): { data: Float64Array; shape: number[] } {
+/**
+ * Direct convolution: out[n,o,y,x] = b[o] + Σ_c,i,j w[o,c,i,j]·x[n,c,y·sh−ph+i, x·sw−pw+j] (zero
+ * outside), in float64 — or, with `float32`, as the WebAssembly event kernel documents its sums:
+ * from the bias, adding value · weight for each nonzero input in (channel, row, column) order
+ * (which c, i, j ascending is), every operation rounded to float32.
+ */
+function convReference(x: Tensor, w: Tensor, b: Tensor | null, sh: number, sw: number, ph: number, pw: number, float32 = false): { data: Float64Array; shape: number[] } {
   const [n, c, h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
@@ -26,7 +31,10 @@ function convReference(x: Tensor, w: Tensor, b: Tensor | null, sh: number, sw: n
                 const iy = y * sh - ph + i;
                 const ix = xx * sw - pw + j;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-                s += w.data[((oi * c + ci) * kh + i) * kw + j] * x.data[((ni * c + ci) * h + iy) * wd + ix];
+                const v = x.data[((ni * c + ci) * h + iy) * wd + ix];
+                const t = w.data[((oi * c + ci) * kh + i) * kw + j] * v;
+                if (!float32) s += t;
+                else if (v !== 0) s = Math.fround(s + Math.fround(t));
               }
           out[((ni * o + oi) * oh + y) * ow + xx] = s;
         }
@@ -96,34 +104,6 @@ const sparseCase = fc.record({
   bias: fc.boolean(),
   seed: fc.integer(),
 });
-
-/**
- * The stride-1 convolution as the WebAssembly event kernel documents it: each output starts from
- * its bias and adds value · weight for each nonzero input its window meets, in (channel, row,
- * column) order, every operation rounded to float32.
- */
-function scatterOrder(x: Float32Array, w: Float32Array, b: Float32Array | null, [n, c, h, wd]: number[], o: number, kh: number, kw: number, ph: number, pw: number): Float32Array {
-  const f = Math.fround;
-  const oh = h + 2 * ph - kh + 1;
-  const ow = wd + 2 * pw - kw + 1;
-  const y = new Float32Array(n * o * oh * ow);
-  for (let ni = 0; ni < n; ni++)
-    for (let oi = 0; oi < o; oi++)
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          let acc = b ? b[oi] : 0;
-          for (let ci = 0; ci < c; ci++)
-            for (let iy = 0; iy < h; iy++)
-              for (let ix = 0; ix < wd; ix++) {
-                const v = x[((ni * c + ci) * h + iy) * wd + ix];
-                const i = iy + ph - oy;
-                const j = ix + pw - ox;
-                if (v !== 0 && i >= 0 && i < kh && j >= 0 && j < kw) acc = f(acc + f(v * w[((oi * c + ci) * kh + i) * kw + j]));
-              }
-          y[((ni * o + oi) * oh + oy) * ow + ox] = acc;
-        }
-  return y;
-}
 
 /** A sparse case's x, W, b and a sparse output gradient (about a quarter nonzero, as after a 2×2 max pool). */
 function sparseProblem(r: typeof sparseCase extends fc.Arbitrary<infer T> ? T : never) {
@@ -309,8 +289,10 @@ describe('conv2d', () => {
         for (let o = 0; o < r.o; o++)
           for (let c = 0; c < r.c; c++)
             for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) flipped[((c * r.o + o) * kh + i) * kw + j] = w[((o * r.c + c) * kh + kh - 1 - i) * kw + kw - 1 - j];
-        const wantY = scatterOrder(xd, w, b, [r.n, r.c, r.h, r.w], r.o, kh, kw, r.ph, r.pw);
-        const wantDx = scatterOrder(g, flipped, null, [r.n, r.o, oh, ow], r.c, kh, kw, kh - 1 - r.ph, kw - 1 - r.pw);
+        const float32Order = (x: Float32Array, xs: number[], wf: Float32Array, o: number, bias: Float32Array | null, ph: number, pw: number) =>
+          Float32Array.from(convReference(new Tensor(x, xs), new Tensor(wf, [o, xs[1], kh, kw]), bias && new Tensor(bias, [o]), 1, 1, ph, pw, true).data);
+        const wantY = float32Order(xd, [r.n, r.c, r.h, r.w], w, r.o, b, r.ph, r.pw);
+        const wantDx = float32Order(g, [r.n, r.o, oh, ow], flipped, r.c, null, kh - 1 - r.ph, kw - 1 - r.pw);
         const wasm = run(true);
         const ts = run(false);
         const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
