@@ -8,6 +8,7 @@ usage: /usr/bin/python3 bench/peers/step_compare.py DATADIR [--double] [--all]
 2. teacher-forced: at each step k, torch is loaded with OUR state before step k and computes
    the gradient on the same views; compares it with our gradient of step k (per-step error,
    without accumulated drift).
+Started from a checkpoint (step_ours.mjs with START=...), torch's Adam starts from our Adam state.
 """
 import json
 import os
@@ -109,12 +110,31 @@ def report(title, ours, theirs, names):
 state_man, grad_man = meta["stateManifest"], meta["gradManifest"]
 N = meta["steps"]
 s0 = load_flat(f"{DATA}/state_0.f32", state_man)
+ADAM_STEP = meta.get("adamStep", 0)
+
+
+def adam_from_ours(P):
+    """torch.optim.Adam over P (our parameter order), in our Adam state when we started from a checkpoint."""
+    opt = torch.optim.Adam(list(P.values()), lr=1e-3)
+    if ADAM_STEP:
+        flat = np.fromfile(f"{DATA}/adam.f32", dtype=np.float32)
+        o = 0
+        for e in grad_man:
+            n = int(np.prod(e["shape"]))
+            m, v = flat[o : o + n], flat[o + n : o + 2 * n]
+            o += 2 * n
+            p = P[e["name"]]
+            opt.state[p] = {"step": torch.tensor(float(ADAM_STEP)), "exp_avg": torch.from_numpy(m.reshape(e["shape"]).copy()).to(p.dtype),
+                            "exp_avg_sq": torch.from_numpy(v.reshape(e["shape"]).copy()).to(p.dtype)}
+        assert o == flat.size
+    return opt
+
 
 # ---------------------------------------------------------------- free run
 enc, head = build()
 load_state(enc, head, s0)
-P = params_of(enc, head)
-opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-3)
+P = {e["name"]: params_of(enc, head)[e["name"]] for e in grad_man}
+opt = adam_from_ours(P)
 print(f"== free run ({'float64' if DOUBLE else 'float32'} torch) from our initial state, same views ==")
 pnames = [e["name"] for e in grad_man]
 for k in range(1, N + 1):
@@ -184,8 +204,8 @@ print(f"  worst rel-to-max over {N} steps: running_mean {worst_bn[0]:.2e}, runni
 print("== Adam replay: torch.optim.Adam fed OUR gradients of every step, from our initial state ==")
 enc, head = build()
 load_state(enc, head, s0)
-P = params_of(enc, head)
-opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-3)
+P = {e["name"]: params_of(enc, head)[e["name"]] for e in grad_man}
+opt = adam_from_ours(P)
 for k in range(1, N + 1):
     g_o = load_flat(f"{DATA}/grad_{k}.f32", grad_man)
     for n, p in P.items():

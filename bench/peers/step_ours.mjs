@@ -4,10 +4,13 @@
 // step, the two Poisson views it used, the loss, the gradients and the state after the step.
 //   npm run build && node bench/peers/step_ours.mjs 20 0 /tmp/steps
 //   /usr/bin/python3 bench/peers/step_compare.py /tmp/steps
+// START=runs/NAME/checkpoint.safetensors: start from a trained run's checkpoint (weights, Adam's
+// state and the Rng) instead of the initialisation, to compare steps late in training; Adam's
+// state is dumped too (adam.f32: exp_avg then exp_avg_sq of each parameter) for step_compare.py.
 import { mkdirSync, writeFileSync } from 'node:fs';
 // SPIKESSL_DIST: the build to test (default: this clone's dist/).
 const DIST = process.env.SPIKESSL_DIST ?? new URL('../../dist', import.meta.url).pathname;
-const { Adam, Rng, SSLTrainer, batches, buildModel, poisson, loadMnist, disableThreads } = await import(`${DIST}/node.js`);
+const { Adam, Rng, SSLTrainer, batches, buildModel, poisson, loadMnist, disableThreads, loadCheckpoint, restoreCheckpoint } = await import(`${DIST}/node.js`);
 console.log(`library: ${DIST}`);
 
 const STEPS = Number(process.argv[2] ?? 20);
@@ -28,6 +31,17 @@ const model = buildModel(config, rng);
 const optimizer = new Adam(model.parameters(), { lr: 0.001 });
 const trainer = new SSLTrainer({ encoder: model.encoder, projector: model.projector, loss: 'barlow', optimizer, steps: 8, batchSize: 256, schedulerInterval: 'batch', rng });
 const train = loadMnist({ split: 'train' });
+let adamStep = 0;
+if (process.env.START) {
+  restoreCheckpoint(loadCheckpoint(process.env.START), { model, optimizer, rng });
+  const sd = optimizer.stateDict();
+  adamStep = sd.step[0];
+  if (sd.step.some((t) => t !== adamStep)) throw new Error('parameters at different Adam steps');
+  const parts = [];
+  model.parameters().forEach((p, i) => parts.push(Float32Array.from(sd.buffers[`${i}.exp_avg`].data), Float32Array.from(sd.buffers[`${i}.exp_avg_sq`].data)));
+  writeBin(`${OUT}/adam.f32`, parts);
+  console.log(`started from ${process.env.START} at Adam step ${adamStep}`);
+}
 
 function dumpState(file) {
   // every state-dict entry (params + buffers), float32, in state-dict order
@@ -84,4 +98,4 @@ for (let k = 1; k <= STEPS; k++) {
   console.log(`step ${k}: loss ${r.loss.toFixed(6)} density ${r.density.map((d) => d.toFixed(4)).join('/')} (${ms.toFixed(0)} ms)`);
 }
 await disableThreads();
-writeFileSync(`${OUT}/meta.json`, JSON.stringify({ steps: STEPS, seed: SEED, losses, stateManifest, gradManifest }, null, 1));
+writeFileSync(`${OUT}/meta.json`, JSON.stringify({ steps: STEPS, seed: SEED, adamStep, losses, stateManifest, gradManifest }, null, 1));
