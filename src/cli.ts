@@ -28,7 +28,7 @@ const TRAIN_OPTIONS = {
   'train-subset': { type: 'string', default: '0', help: 'train on the first N training images (0 = all 60,000)' },
   'probe-subset': { type: 'string', default: '0', help: 'fit the linear probe and kNN on N training images (0 = all)' },
   'eval-steps': { type: 'string', default: '0', help: 'time steps of the encodings the probes\' features come from (0 = --steps)' },
-  augment: { type: 'string', default: 'none', help: 'image augmentation before encoding: none | shift:K | crop | affine' },
+  augment: { type: 'string', default: 'none', help: 'image augmentation before encoding: none | shift:K | crop | affine (±10°, scale 0.85–1.1, ±3 px) | affine:R,T (±R°, ±T px)' },
   schedule: { type: 'string', default: 'none', help: 'learning-rate schedule: none | cosine (decay to 0 over the run)' },
   bn: { type: 'boolean', default: false, help: 'BatchNorm on each layer\'s input current (statistics over T × batch)' },
   baselines: { type: 'boolean', default: true, help: 'also evaluate the random-init encoder and raw pixels (--no-baselines to skip)' },
@@ -109,7 +109,9 @@ function channelPair(v: string | boolean): [number, number] {
 export function parseTrainArgs(args: string[]): TrainConfig {
   const v = parseTable(TRAIN_OPTIONS, args);
   const augment = String(v.augment);
-  if (!/^(none|crop|affine|shift:\d+)$/.test(augment)) throw new OptionError(`--augment must be none, shift:K, crop or affine, got '${augment}'`);
+  if (!/^(none|crop|affine|shift:\d+|affine:\d+(\.\d+)?,\d+(\.\d+)?)$/.test(augment)) {
+    throw new OptionError(`--augment must be none, shift:K, crop, affine or affine:R,T (degrees, pixels), got '${augment}'`);
+  }
   return {
     loss: oneOf(v.loss, 'loss', ['barlow', 'ntxent', 'vicreg'] as const),
     encoder: oneOf(v.encoder, 'encoder', ['mlp', 'conv'] as const),

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseTrainArgs } from '../src/cli';
 import { OptionError } from '../src/errors';
+import { augmentation } from '../src/node/run';
+import { Rng } from '../src/rng';
+import { randomAffine, randomShift } from '../src/ssl/augment';
+import { Tensor } from '../src/tensor/tensor';
 
 describe('spikessl CLI options', () => {
   let errors: string[];
@@ -21,6 +25,25 @@ describe('spikessl CLI options', () => {
     expect(c.evalSteps).toBe(0);
     expect(parseTrainArgs(['--eval-steps', '16']).evalSteps).toBe(16);
     expect(parseTrainArgs(['--encoder', 'conv', '--channels', '8,16']).channels).toEqual([8, 16]);
+    expect(parseTrainArgs(['--augment', 'affine:12.5,1']).augment).toBe('affine:12.5,1');
+  });
+
+  it('--augment affine:R,T is randomAffine with ±R degrees and ±T pixels, the other specs their own functions', () => {
+    const x = new Tensor(Float32Array.from({ length: 3 * 784 }, (_, i) => ((i * 7919) % 256) / 255), [3, 784]);
+    const cases: Array<[string, (r: Rng) => Tensor]> = [
+      ['affine:15,1', (r) => randomAffine(x, { degrees: 15, translate: 1, rng: r })],
+      ['affine:2.5,0', (r) => randomAffine(x, { degrees: 2.5, translate: 0, rng: r })],
+      ['affine', (r) => randomAffine(x, { degrees: 10, scale: [0.85, 1.1], translate: 3, rng: r })],
+      ['shift:2', (r) => randomShift(x, { maxShift: 2, rng: r })],
+    ];
+    for (const [spec, expected] of cases) {
+      const f = augmentation(spec);
+      if (!f) throw new Error(`no augmentation for ${spec}`);
+      expect(Array.from(f(x, new Rng(7)).data)).toEqual(Array.from(expected(new Rng(7)).data));
+    }
+    // the spec's numbers reach randomAffine: another rotation range gives other images
+    expect(Array.from(augmentation('affine:15,1')!(x, new Rng(7)).data)).not.toEqual(Array.from(randomAffine(x, { rng: new Rng(7) }).data));
+    expect(augmentation('none')).toBeUndefined();
   });
 
   it('--help lists every option with its default and exits 0', async () => {
@@ -39,7 +62,9 @@ describe('spikessl CLI options', () => {
       [['train', '--loss', 'simclr'], /--loss must be one of barlow, ntxent, vicreg, got 'simclr'/],
       [['train', '--lr', 'fast'], /--lr must be a positive number/],
       [['train', '--temperature', '0'], /--temperature must be a positive number/],
-      [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop or affine/],
+      [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop, affine or affine:R,T \(degrees, pixels\), got 'rotate'/],
+      [['train', '--augment', 'affine:15'], /--augment must be .* got 'affine:15'/],
+      [['train', '--augment', 'affine:-5,1'], /--augment must be .* got 'affine:-5,1'/],
       [['train', '--channels', '8'], /--channels must be two integers ≥ 1 as C1,C2, got '8'/],
       [['train', '--channels', '8,0'], /--channels must be an integer ≥ 1, got '0'/],
       [['train', '--eval-steps=-4'], /--eval-steps must be an integer ≥ 0, got '-4'/],

@@ -47,6 +47,7 @@ export interface TrainConfig {
   probeSubset: number;
   /** Time steps of the Poisson encodings the probes' features are taken from (absent or 0: `steps`). */
   evalSteps?: number;
+  /** View augmentation: none | shift:K | crop | affine | affine:R,T (rotation ±R degrees, translation ±T pixels). */
   augment: string;
   /** Learning-rate schedule: constant, or a cosine decay to 0 over all batches of the run. */
   schedule: 'none' | 'cosine';
@@ -58,7 +59,8 @@ export interface TrainConfig {
   resume: boolean;
 }
 
-function augmentation(spec: string): Augmentation | undefined {
+/** The view augmentation a `--augment` spec names (undefined for none). */
+export function augmentation(spec: string): Augmentation | undefined {
   if (spec === 'none') return undefined;
   if (spec.startsWith('shift:')) {
     const k = Number(spec.slice(6));
@@ -66,6 +68,11 @@ function augmentation(spec: string): Augmentation | undefined {
   }
   if (spec === 'crop') return (x, rng) => randomResizedCrop(x, { rng });
   if (spec === 'affine') return (x, rng) => randomAffine(x, { rng });
+  const affine = /^affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(spec);
+  if (affine) {
+    const [degrees, translate] = [Number(affine[1]), Number(affine[2])];
+    return (x, rng) => randomAffine(x, { degrees, translate, rng });
+  }
   throw new OptionError(`unknown augmentation '${spec}'`);
 }
 
