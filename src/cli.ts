@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OptionError, SpikesslError } from './errors';
-import { runEval, runTrain, type TrainConfig } from './node/run';
+import { augmentation, runEval, runTrain, type TrainConfig } from './node/run';
 import { disableThreads, enableThreads } from './node/threads';
 
 /** Every option of `train`, with its default and help text, in --help order. */
@@ -109,9 +109,7 @@ function channelPair(v: string | boolean): [number, number] {
 export function parseTrainArgs(args: string[]): TrainConfig {
   const v = parseTable(TRAIN_OPTIONS, args);
   const augment = String(v.augment);
-  if (!/^(none|crop|affine|shift:\d+|affine:\d+(\.\d+)?,\d+(\.\d+)?)$/.test(augment)) {
-    throw new OptionError(`--augment must be none, shift:K, crop, affine or affine:R,T (degrees, pixels), got '${augment}'`);
-  }
+  augmentation(augment); // throws on a bad spec
   return {
     loss: oneOf(v.loss, 'loss', ['barlow', 'ntxent', 'vicreg'] as const),
     encoder: oneOf(v.encoder, 'encoder', ['mlp', 'conv'] as const),

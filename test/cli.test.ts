@@ -65,6 +65,7 @@ describe('spikessl CLI options', () => {
       [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop, affine or affine:R,T \(degrees, pixels\), got 'rotate'/],
       [['train', '--augment', 'affine:15'], /--augment must be .* got 'affine:15'/],
       [['train', '--augment', 'affine:-5,1'], /--augment must be .* got 'affine:-5,1'/],
+      [['train', '--augment', 'shift:'], /--augment must be .* got 'shift:'/],
       [['train', '--channels', '8'], /--channels must be two integers ≥ 1 as C1,C2, got '8'/],
       [['train', '--channels', '8,0'], /--channels must be an integer ≥ 1, got '0'/],
       [['train', '--eval-steps=-4'], /--eval-steps must be an integer ≥ 0, got '-4'/],

@@ -113,6 +113,11 @@ s0 = load_flat(f"{DATA}/state_0.f32", state_man)
 ADAM_STEP = meta.get("adamStep", 0)
 
 
+def ours_order(params):
+    """The parameters in our order (the gradient manifest's), for Adam's state."""
+    return {e["name"]: params[e["name"]] for e in grad_man}
+
+
 def adam_from_ours(P):
     """torch.optim.Adam over P (our parameter order), in our Adam state when we started from a checkpoint."""
     opt = torch.optim.Adam(list(P.values()), lr=1e-3)
@@ -133,7 +138,7 @@ def adam_from_ours(P):
 # ---------------------------------------------------------------- free run
 enc, head = build()
 load_state(enc, head, s0)
-P = {e["name"]: params_of(enc, head)[e["name"]] for e in grad_man}
+P = ours_order(params_of(enc, head))
 opt = adam_from_ours(P)
 print(f"== free run ({'float64' if DOUBLE else 'float32'} torch) from our initial state, same views ==")
 pnames = [e["name"] for e in grad_man]
@@ -204,7 +209,7 @@ print(f"  worst rel-to-max over {N} steps: running_mean {worst_bn[0]:.2e}, runni
 print("== Adam replay: torch.optim.Adam fed OUR gradients of every step, from our initial state ==")
 enc, head = build()
 load_state(enc, head, s0)
-P = {e["name"]: params_of(enc, head)[e["name"]] for e in grad_man}
+P = ours_order(params_of(enc, head))
 opt = adam_from_ours(P)
 for k in range(1, N + 1):
     g_o = load_flat(f"{DATA}/grad_{k}.f32", grad_man)

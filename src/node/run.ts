@@ -59,21 +59,19 @@ export interface TrainConfig {
   resume: boolean;
 }
 
-/** The view augmentation a `--augment` spec names (undefined for none). */
+/**
+ * The view augmentation a `--augment` spec names (undefined for none): none, shift:K, crop,
+ * affine or affine:R,T. Any other spec throws an OptionError.
+ */
 export function augmentation(spec: string): Augmentation | undefined {
-  if (spec === 'none') return undefined;
-  if (spec.startsWith('shift:')) {
-    const k = Number(spec.slice(6));
-    return (x, rng) => randomShift(x, { maxShift: k, rng });
-  }
-  if (spec === 'crop') return (x, rng) => randomResizedCrop(x, { rng });
-  if (spec === 'affine') return (x, rng) => randomAffine(x, { rng });
-  const affine = /^affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(spec);
-  if (affine) {
-    const [degrees, translate] = [Number(affine[1]), Number(affine[2])];
-    return (x, rng) => randomAffine(x, { degrees, translate, rng });
-  }
-  throw new OptionError(`unknown augmentation '${spec}'`);
+  const m = /^(?:(none|crop|affine)|shift:(\d+)|affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))$/.exec(spec);
+  if (!m) throw new OptionError(`--augment must be none, shift:K, crop, affine or affine:R,T (degrees, pixels), got '${spec}'`);
+  const [, name, shift, degrees, translate] = m;
+  if (name === 'none') return undefined;
+  if (name === 'crop') return (x, rng) => randomResizedCrop(x, { rng });
+  if (name === 'affine') return (x, rng) => randomAffine(x, { rng });
+  if (shift !== undefined) return (x, rng) => randomShift(x, { maxShift: Number(shift), rng });
+  return (x, rng) => randomAffine(x, { degrees: Number(degrees), translate: Number(translate), rng });
 }
 
 function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, seed: number): FeatureSet {
