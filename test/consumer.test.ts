@@ -2,7 +2,7 @@
  * The built package as a consumer sees it: `dist/` imported by name through package.json's
  * `exports`, once as ESM (`import`) and once as CommonJS (`require`), each calling a function.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,17 @@ console.log(out.join(' '));
 `;
     // Per encoder: threads used (1, 2), passes run on the worker (2 views + 2 feature batches), differing values (0).
     expect(run('threads.mjs', script)).toBe('1 2 4 0 1 2 4 0 1 2 4 0');
+  });
+
+  it('hands jobs to 8 workers on one core without a stale wake-up read as a failure (scripts/stress-threads.mjs, bounded)', () => {
+    // On one core the workers are preempted often, between storing their done flag and notifying:
+    // the race of issue 23 (a longer run: `taskset -c 0 node scripts/stress-threads.mjs 2000`).
+    const stress = [join(root, 'scripts/stress-threads.mjs'), '20', '8'];
+    const oneCore = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+    const out = oneCore
+      ? execFileSync('taskset', ['-c', '0', process.execPath, ...stress], { encoding: 'utf8' })
+      : execFileSync(process.execPath, stress, { encoding: 'utf8' });
+    expect(out.trim().split('\n').at(-1)).toBe('20 rounds × (20 GEMMs + 4 training steps + features) on 8 threads: 0 failed');
   });
 
   it('imports as ESM', () => {

@@ -69,6 +69,23 @@ export function claimChunks(job: Pick<WorkerJob, 'sync' | 'owners' | 'M' | 'chun
   }
 }
 
+/**
+ * Waits until `flags[index]` is no longer 0 (a worker's done or failed status), for at most
+ * `timeoutMs`; false if it timed out. `Atomics.wait` can return "ok" while the flag is still
+ * 0: a worker that stored its status for the previous job and was preempted before its
+ * `Atomics.notify` wakes whoever waits on the same word for the next job. So the flag, not the
+ * wake-up, says the job is done: wait again until it changes.
+ */
+export function awaitFlag(flags: Int32Array, index: number, timeoutMs: number): boolean {
+  const deadline = performance.now() + timeoutMs;
+  while (Atomics.load(flags, index) === 0) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(flags, index, 0, left);
+  }
+  return true;
+}
+
 /** A growable shared buffer. */
 class Shared {
   buffer = new SharedArrayBuffer(0);
@@ -150,7 +167,7 @@ class WorkerPool implements RowParallel, ViewParallel {
     }
     own((rows) => claimChunks({ ...shared, M: job.M, chunk: job.chunk }, 0, rows));
     for (const slot of slots) {
-      if (Atomics.wait(flags, slot, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker ${slot} did not answer within ${WAIT_MS / 1000} s`);
+      if (!awaitFlag(flags, slot, WAIT_MS)) throw new SpikesslError(`enableThreads: worker ${slot} did not answer within ${WAIT_MS / 1000} s`);
       if (Atomics.load(flags, slot) !== 1) throw new SpikesslError(`enableThreads: worker ${slot} failed: ${workerError(this.errors, slot)} (call disableThreads() to run on one thread)`);
     }
     this.activity.rowJobs++;
@@ -214,7 +231,7 @@ class WorkerPool implements RowParallel, ViewParallel {
     const v = this.view;
     if (!v) return;
     this.view = null;
-    if (Atomics.wait(v.flag, 0, 0, WAIT_MS) === 'timed-out') throw new SpikesslError(`enableThreads: worker 0 did not finish the ${v.what} within ${WAIT_MS / 1000} s`);
+    if (!awaitFlag(v.flag, 0, WAIT_MS)) throw new SpikesslError(`enableThreads: worker 0 did not finish the ${v.what} within ${WAIT_MS / 1000} s`);
     if (Atomics.load(v.flag, 0) !== 1) throw new SpikesslError(`enableThreads: worker 0 failed in the ${v.what}: ${workerError(this.errors, 0)} (call disableThreads() to run on one thread)`);
   }
 
