@@ -17,6 +17,19 @@ export class ShapeError extends SpikesslError {}
 /** A file or byte buffer that is not what its format says (IDX, safetensors, checkpoints). */
 export class DataFormatError extends SpikesslError {}
 
+/**
+ * A file or directory that cannot be read or written as asked: missing, a directory where a file
+ * was expected, unreadable, too large to read whole, or a write that failed (disk full, read-only,
+ * no permission). `code` is the operating system's code (`ENOENT`, `ENOSPC`, …) when one was given.
+ */
+export class FileError extends SpikesslError {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** An option or argument outside its allowed values. */
 export class OptionError extends SpikesslError {}
 

