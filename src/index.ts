@@ -17,6 +17,11 @@ export * from './autograd';
 // Weight files: safetensors bytes in and out.
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
 export type { SafetensorsDType, RawTensor, DecodedSafetensors } from './io/safetensors';
+// HDF5 (the subset NIR files use) and NIR, the SNN frameworks' exchange format: bytes in and out.
+export { readHdf5, writeHdf5, hdf5Group, hdf5Dataset } from './io/hdf5';
+export type { Hdf5DType, Hdf5Data, Hdf5Dataset, Hdf5Group, Hdf5Node } from './io/hdf5';
+export { toNir, fromNir, nirGraph, encodeNir, decodeNir, NirNetwork, NIR_DT, NIR_VERSION } from './interop/nir';
+export type { NirGraph, NirNode, NirArray, ToNirOptions } from './interop/nir';
 // Data: IDX parsing, datasets, mini-batches.
 export { parseIdx } from './data/idx';
 export type { IdxDType, IdxArray } from './data/idx';
