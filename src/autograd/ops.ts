@@ -41,7 +41,7 @@ export interface OpSpecs {
 export type OpName = keyof OpSpecs;
 
 /** What a backward rule sees: the op's inputs, its output, attributes and saved values. */
-interface Ctx<P extends OpName> {
+export interface Ctx<P extends OpName> {
   x: readonly Tensor[];
   out: Tensor;
   attrs: OpSpecs[P]['attrs'];

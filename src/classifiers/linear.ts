@@ -52,7 +52,10 @@ export abstract class LinearClassifierBase extends LabelledModel {
     return labelsFromDecision(dec.data, dec.shape[0], this.classes);
   }
 
-  /** Checks the training data of `fit` (at least one row, one feature and two classes) and encodes the labels. */
+  /**
+   * Checks the training data of `fit` (at least one row, one feature and two classes) and encodes the labels.
+   * @internal
+   */
   protected trainingSet(X: MatrixInput, y: Int32Array): LinearTrainingSet {
     const op = `${this.name}.fit`;
     const m = toMatrix(X, op);

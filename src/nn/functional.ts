@@ -109,7 +109,7 @@ function linearWeightGrad(g: Float32Array, x: Tensor, rows: number, inF: number,
  * One autograd node: dX = G·W, dW = Gᵀ·X, db = Σ_rows G, each a GEMM with transpose flags
  * (no transposed copies).
  *
- * A binary x (spikes, density ≤ {@link EVENT_MAX_DENSITY}) takes the event-driven kernels; when
+ * A binary x (spikes, density ≤ `EVENT_MAX_DENSITY` = 0.5) takes the event-driven kernels; when
  * x has 3 or more axes and many of its ones repeat at every step of the leading (time) axis —
  * a Poisson encoding's bright pixels — those are summed once per sample and shared by all steps,
  * in the product and in dW.
@@ -221,7 +221,7 @@ function gatherChunk(src: Float32Array, dst: Float32Array, n0: number, nb: numbe
  * [C, H, W] all work. Computed by im2col + GEMM, several images per GEMM; one autograd node
  * whose backward is dW = G·colᵀ and dX = col2im(Wᵀ·G).
  *
- * With stride 1, a sparse x (spikes; nonzeros ≤ {@link EVENT_MAX_DENSITY}) takes event-driven
+ * With stride 1, a sparse x (spikes; nonzeros ≤ `EVENT_MAX_DENSITY` = 0.5) takes event-driven
  * kernels for the output and dW instead, whose cost scales with the density; likewise dX when
  * the output gradient is sparse, as after max pooling (one nonzero per window).
  *

@@ -112,6 +112,7 @@ function density(t: Tensor): number {
  *
  * @example
  * ```ts
+ * // train, test: Datasets, e.g. loadMnist({ split: 'train' }) from spikessl/node
  * const rng = new Rng(0);
  * const encoder = new SpikingMlp({ rng });
  * const head = projector(encoder.features, 512, { rng });
@@ -120,7 +121,7 @@ function density(t: Tensor): number {
  *   optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }),
  * });
  * trainer.fit(train, { epochs: 1 });
- * const features = trainer.features(test); // firing rates [N, 512]
+ * const features = trainer.features(test, new Rng(1)); // firing rates, N × 512 row-major
  * ```
  */
 export class SSLTrainer {
