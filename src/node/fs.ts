@@ -184,7 +184,7 @@ export function removeStaleTemporaries(path: string, options: StaleTemporariesOp
  * temporary file is removed, `path` is left as it was, and a one-line {@link FileError} is thrown
  * (disk full: `ENOSPC`; no permission: `EACCES`; …). After a successful write, stale temporary
  * files of earlier writes to `path` killed before their rename are removed (see
- * {@link removeStaleTemporaries}).
+ * `removeStaleTemporaries`).
  *
  * @example
  * ```ts
@@ -237,7 +237,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 
 /**
  * Reads and decodes a safetensors file; errors name the file: a {@link FileError} when it cannot
- * be read (see {@link readFileChecked}), else those of `decodeSafetensors`.
+ * be read (see `readFileChecked`), else those of `decodeSafetensors`.
  *
  * @example
  * ```ts
