@@ -22,6 +22,8 @@ export { readHdf5, writeHdf5, hdf5Group, hdf5Dataset } from './io/hdf5';
 export type { Hdf5DType, Hdf5Data, Hdf5Dataset, Hdf5Group, Hdf5Node } from './io/hdf5';
 export { toNir, fromNir, nirGraph, encodeNir, decodeNir, NirNetwork, NIR_DT, NIR_VERSION } from './interop/nir';
 export type { NirGraph, NirNode, NirArray, ToNirOptions } from './interop/nir';
+export { toTorch } from './interop/torch';
+export type { TorchExport, ToTorchOptions } from './interop/torch';
 // Data: IDX parsing, datasets, mini-batches.
 export { parseIdx } from './data/idx';
 export type { IdxDType, IdxArray } from './data/idx';
