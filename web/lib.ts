@@ -6,93 +6,50 @@
 import {
   DataFormatError,
   type Dataset,
-  type Module,
   type Rng,
+  type RunConfig,
+  type SSLModel,
   type Sequential,
   type SpikingEncoder,
   buildModel,
-  decodeSafetensors,
-  encodeSafetensors,
+  encodeModelFile,
+  loadModelFile,
   makeDataset,
   parseIdx,
 } from 'spikessl';
 
-/** The part of `spikessl train`'s TrainConfig that fixes the architecture and the encoding. */
-export interface ModelConfig {
-  encoder: 'mlp' | 'conv';
-  hidden: number;
-  projDim: number;
-  bn: boolean;
-  /** Time steps T of the Poisson encoding the model was trained with. */
-  steps: number;
-  loss: string;
-}
-
-/** A model ready to run: its config, the spiking encoder, the projector, and the module holding both. */
+/** A model ready to run: its config (the run config it was trained with), the spiking encoder, the projector, and the module holding both. */
 export interface DemoModel {
-  config: ModelConfig;
+  config: RunConfig;
   encoder: SpikingEncoder;
   projector: Sequential;
-  net: Module;
+  net: SSLModel;
 }
 
 /** Builds the model a config describes with weights drawn from `rng` (spikessl's `buildModel`). */
-export function buildDemoModel(config: ModelConfig, rng: Rng): DemoModel {
+export function buildDemoModel(config: RunConfig, rng: Rng): DemoModel {
   const model = buildModel(config, rng);
   return { config, encoder: model.encoder, projector: model.projector, net: model };
 }
 
-function positiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v > 0;
-}
-
 /**
- * Reads a model file written by `spikessl train` (or by {@link saveDemoModel}): the
- * architecture comes from the `config` metadata, the weights from the tensors. Throws a
- * DataFormatError naming `source` when the file is not safetensors, has no usable config,
- * or its tensors do not fit the architecture.
+ * Reads a model file written by `spikessl train` (or by {@link saveDemoModel}) with spikessl's
+ * `loadModelFile`: the config is validated and the tensors' shapes checked against it before
+ * anything is built. Throws a DataFormatError naming `source` when the file is not safetensors,
+ * has no usable config, or its tensors do not fit the architecture.
  */
-export function loadDemoModel(bytes: Uint8Array, source: string, rng: Rng): DemoModel {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.config === undefined) {
-    throw new DataFormatError(`${source}: no 'config' metadata; expected a model.safetensors written by spikessl train`);
-  }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(metadata.config) as Record<string, unknown>;
-  } catch {
-    throw new DataFormatError(`${source}: the 'config' metadata is not JSON`);
-  }
-  const encoder = raw.encoder;
-  if (encoder !== 'mlp' && encoder !== 'conv') throw new DataFormatError(`${source}: config.encoder must be 'mlp' or 'conv', got ${JSON.stringify(encoder)}`);
-  for (const k of ['hidden', 'projDim', 'steps'] as const) {
-    if (!positiveInt(raw[k])) throw new DataFormatError(`${source}: config.${k} must be a positive integer, got ${JSON.stringify(raw[k])}`);
-  }
-  const config: ModelConfig = {
-    encoder,
-    hidden: raw.hidden as number,
-    projDim: raw.projDim as number,
-    steps: raw.steps as number,
-    bn: raw.bn === true,
-    loss: typeof raw.loss === 'string' ? raw.loss : 'unknown',
-  };
-  const model = buildDemoModel(config, rng);
-  try {
-    model.net.loadStateDict(tensors);
-  } catch (e) {
-    throw new DataFormatError(`${source}: the weights do not fit the architecture of its config (${describeConfig(config)}): ${(e as Error).message}`);
-  }
-  model.net.eval();
-  return model;
+export function loadDemoModel(bytes: Uint8Array, source: string): DemoModel {
+  const { config, model } = loadModelFile(bytes, source);
+  return { config, encoder: model.encoder, projector: model.projector, net: model };
 }
 
 /** The model as a safetensors file that {@link loadDemoModel} (and `spikessl eval`) reads back. */
 export function saveDemoModel(model: DemoModel): Uint8Array {
-  return encodeSafetensors(model.net.stateDict(), { format: 'pt', config: JSON.stringify(model.config) });
+  return encodeModelFile(model.net, model.config);
 }
 
 /** One line describing an architecture, e.g. "784-128-128 LIF MLP + BatchNorm, T = 4". */
-export function describeConfig(c: ModelConfig): string {
+export function describeConfig(c: RunConfig): string {
   const body = c.encoder === 'mlp' ? `784-${c.hidden}-${c.hidden} LIF MLP` : `conv LIF encoder (${c.hidden} features)`;
   return `${body}${c.bn ? ' + BatchNorm' : ''}, T = ${c.steps}`;
 }

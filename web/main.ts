@@ -6,8 +6,8 @@
  * URL parameters: `model` (a safetensors file to load instead of assets/model.safetensors),
  * `epochs` (the default of the train-here epochs field), `seed` (of train here; random by default).
  */
-import { Rng, Tensor, noGrad, poisson } from 'spikessl';
-import { type DemoModel, type DigitFiles, type ModelConfig, centerDigit, describeConfig, loadDemoModel, parseDigits } from './lib';
+import { Rng, type RunConfig, Tensor, defaultRunConfig, noGrad, poisson } from 'spikessl';
+import { type DemoModel, type DigitFiles, centerDigit, describeConfig, loadDemoModel, parseDigits } from './lib';
 import type { FromWorker, Scores, ToWorker } from './protocol';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -25,7 +25,7 @@ const HISTORY = 96;
 /** Time steps shown per second. */
 const STEP_MS = 70;
 /** The architecture trained here when no model could be loaded. */
-const FALLBACK_CONFIG: ModelConfig = { encoder: 'mlp', hidden: 128, projDim: 64, bn: true, steps: 4, loss: 'ntxent' };
+const FALLBACK_CONFIG: RunConfig = { ...defaultRunConfig(), encoder: 'mlp', hidden: 128, projDim: 64, bn: true, steps: 4, loss: 'ntxent' };
 
 const body = document.body;
 const statusEl = $('status');
@@ -467,7 +467,7 @@ async function useModel(bytes: Uint8Array, source: string, label: string): Promi
   probeReady = false;
   body.dataset.state = 'loading';
   try {
-    model = loadDemoModel(bytes, source, new Rng(0));
+    model = loadDemoModel(bytes, source);
   } catch (e) {
     model = null;
     body.dataset.state = 'error';

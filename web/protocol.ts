@@ -1,5 +1,6 @@
 /** Messages between the page and its workers (web/worker.ts). */
-import type { DigitFiles, ModelConfig } from './lib';
+import type { RunConfig } from 'spikessl';
+import type { DigitFiles } from './lib';
 
 /** Options of a "train here" run. */
 export interface TrainRequest {
@@ -9,7 +10,7 @@ export interface TrainRequest {
   loss: 'ntxent' | 'barlow' | 'vicreg';
   seed: number;
   /** Architecture of the fresh model (the loaded model's by default). */
-  config: ModelConfig;
+  config: RunConfig;
 }
 
 export type ToWorker =
@@ -30,7 +31,7 @@ export interface Scores {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'prepared'; id: number; config: ModelConfig; trainN: number; testN: number; testLinear: number; testKnn: number; seconds: number }
+  | { type: 'prepared'; id: number; config: RunConfig; trainN: number; testN: number; testLinear: number; testKnn: number; seconds: number }
   | { type: 'scores'; id: number; scores: Scores }
   | { type: 'progress'; step: number; steps: number; epoch: number; loss: number; samplesPerSecond: number; density: number[] }
   | { type: 'trained'; model: Uint8Array; losses: number[]; seconds: number }

@@ -55,7 +55,7 @@ function accuracy(predicted: Int32Array, labels: Int32Array): number {
 function prepare(id: number, bytes: Uint8Array, source: string): void {
   if (!trainSet || !testSet) throw new Error('the worker has no digits yet (init first)');
   const t0 = performance.now();
-  const model = loadDemoModel(bytes, source, new Rng(0));
+  const model = loadDemoModel(bytes, source);
   const F = model.encoder.features;
   const xTrain = { data: features(model, trainSet.images, trainSet.n, new Rng(1)), shape: [trainSet.n, F] };
   const xTest = { data: features(model, testSet.images, testSet.n, new Rng(2)), shape: [testSet.n, F] };
@@ -92,7 +92,8 @@ function train(request: TrainRequest): void {
   if (!trainSet) throw new Error('the worker has no digits yet (init first)');
   const t0 = performance.now();
   const rng = new Rng(request.seed);
-  const model = buildDemoModel({ ...request.config, loss: request.loss }, rng);
+  // The saved config says how this model was trained.
+  const model = buildDemoModel({ ...request.config, loss: request.loss, lr: request.lr, batch: request.batch, epochs: request.epochs, seed: request.seed }, rng);
   const optimizer = new Adam(model.net.parameters(), { lr: request.lr });
   const trainer = new SSLTrainer({
     encoder: model.encoder,

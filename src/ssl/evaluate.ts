@@ -16,6 +16,9 @@ export interface FeatureSet {
   labels: Int32Array;
 }
 
+/** The kNN's neighbours in {@link probe} unless told otherwise (the paper's k). */
+export const DEFAULT_PROBE_K = 20;
+
 /** Options of {@link probe}. */
 export interface ProbeOptions {
   /** L-BFGS iterations of the linear probe. Default 100 (scikit-learn's default). */
@@ -49,7 +52,7 @@ export function probe(train: FeatureSet, test: FeatureSet, options: ProbeOptions
   const linearSeconds = (performance.now() - t0) / 1000;
   const cm = confusionMatrix(test.labels, predicted);
   t0 = performance.now();
-  const knn = new KNN({ k: options.k ?? 20, metric: 'cosine', weights: 'distance' }).fit(X, train.labels);
+  const knn = new KNN({ k: options.k ?? DEFAULT_PROBE_K, metric: 'cosine', weights: 'distance' }).fit(X, train.labels);
   const knnAcc = knn.score(Xt, test.labels);
   const knnSeconds = (performance.now() - t0) / 1000;
   return {

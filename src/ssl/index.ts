@@ -2,9 +2,29 @@ export { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 export type { BarlowTwinsOptions, NtXentOptions, VicregOptions } from './losses';
 export { randomShift, randomResizedCrop, randomAffine } from './augment';
 export type { ImageShape, ShiftOptions, ResizedCropOptions, AffineOptions } from './augment';
-export { SpikingMlp, SpikingConvNet, projector, SSLModel, buildModel, encoderFromSpec } from './models';
-export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions, ModelConfig, EncoderSpec, NeuronSpec } from './models';
+export { SpikingMlp, SpikingConvNet, projector, SSLModel, buildModel, encoderFromConfig, encoderFromSpec, modelStateShapes } from './models';
+export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions, EncoderSpec, NeuronSpec } from './models';
+export {
+  RUN_OPTIONS,
+  NEURON_DEFAULTS,
+  SURROGATE_NAMES,
+  defaultRunConfig,
+  checkRunConfig,
+  parseRunConfig,
+  resumedConfig,
+  encoderConfig,
+  modelConfig,
+  neuronConfig,
+  lossConfig,
+  lossFunction,
+  augmentation,
+  runStreams,
+  surrogateFromConfig,
+} from './config';
+export type { RunConfig, ModelConfig, NeuronConfig, EncoderConfig, LossConfig, SurrogateConfig, SurrogateName, OptionSpec, ValueType } from './config';
+export { encodeModelFile, decodeModelFile, checkModelTensors, modelFromState, loadModelFile } from './modelfile';
+export type { ModelFile } from './modelfile';
 export { SSLTrainer, sslLoss, representations, datasetFeatures, calibrateBatchNorm } from './trainer';
 export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult, CalibrateOptions } from './trainer';
-export { probe } from './evaluate';
+export { probe, DEFAULT_PROBE_K } from './evaluate';
 export type { FeatureSet, ProbeOptions, ProbeResult } from './evaluate';

@@ -7,12 +7,13 @@ import { reshape } from '../autograd/functional';
 import { OptionError } from '../errors';
 import { Leaky } from '../neurons/modules';
 import type { ResetMechanism } from '../neurons/lif';
-import { type Surrogate, atan, surrogateFromSpec, surrogateSpec } from '../neurons/surrogate';
+import { type Surrogate, surrogateFromSpec, surrogateSpec } from '../neurons/surrogate';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers';
 import { Module } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
 import type { Rng } from '../rng';
 import type { Tensor } from '../tensor/tensor';
+import { type EncoderConfig, type ModelConfig, type NeuronConfig, NEURON_DEFAULTS, encoderConfig, modelConfig } from './config';
 
 /** A spiking encoder: spikes [T, B, inputs] in, spikes [T, B, features] out. */
 export interface SpikingEncoder extends Module {
@@ -22,47 +23,52 @@ export interface SpikingEncoder extends Module {
   /** The output spikes of every spiking layer, first to last (the last is the output). */
   forwardLayers(x: Tensor): Tensor[];
   /**
-   * The architecture as plain data, from which {@link encoderFromSpec} builds a replica (with
+   * The architecture as plain data, from which {@link encoderFromConfig} builds a replica (with
    * other weights) — how a view runs on another thread; null or absent when it cannot be
    * described so (e.g. a custom surrogate).
    */
-  spec?(): EncoderSpec | null;
+  spec?(): EncoderConfig | null;
 }
 
-/** A built-in encoder's neuron settings as plain data. */
-export interface NeuronSpec {
-  beta: number;
-  threshold: number;
-  reset: ResetMechanism;
-  surrogate: { name: string; params: Record<string, number> };
+/** @deprecated The same type as {@link NeuronConfig} (ssl/config.ts). */
+export type NeuronSpec = NeuronConfig;
+/** @deprecated The same type as {@link EncoderConfig} (ssl/config.ts). */
+export type EncoderSpec = EncoderConfig;
+
+/**
+ * Builds an encoder of the architecture `config` describes, with fresh weights from `rng`
+ * (absent: the default generator, as a replica on another thread does before it is sent the
+ * weights).
+ */
+export function encoderFromConfig(config: EncoderConfig, rng?: Rng): SpikingEncoder {
+  const n = config.neuron;
+  const neuronOptions = { beta: n.beta, threshold: n.threshold, reset: n.reset, surrogate: surrogateFromSpec(n.surrogate), rng };
+  if (config.kind === 'mlp') return new SpikingMlp({ ...neuronOptions, inputs: config.inputs, hidden: config.hidden, batchNorm: config.batchNorm });
+  if (config.kind === 'conv') return new SpikingConvNet({ ...neuronOptions, channels: config.channels, features: config.features, batchNorm: config.batchNorm });
+  throw new OptionError(`encoderFromConfig: unknown encoder kind '${(config as { kind: string }).kind}', expected 'mlp' or 'conv'`);
 }
 
-/** A built-in encoder's architecture as plain data (structured-cloneable); see {@link encoderFromSpec}. */
-export type EncoderSpec =
-  | { kind: 'mlp'; inputs: number; hidden: number[]; batchNorm: boolean; neuron: NeuronSpec }
-  | { kind: 'conv'; channels: [number, number]; features: number; batchNorm: boolean; neuron: NeuronSpec };
+/** {@link encoderFromConfig}, under the name the thread code knows it by. */
+export const encoderFromSpec: (spec: EncoderConfig) => SpikingEncoder = (spec) => encoderFromConfig(spec);
 
-/** Builds an encoder (fresh weights from the default generator) of the architecture `spec` describes. */
-export function encoderFromSpec(spec: EncoderSpec): SpikingEncoder {
-  const n = spec.neuron;
-  const neuronOptions = { beta: n.beta, threshold: n.threshold, reset: n.reset, surrogate: surrogateFromSpec(n.surrogate) };
-  if (spec.kind === 'mlp') return new SpikingMlp({ ...neuronOptions, inputs: spec.inputs, hidden: spec.hidden, batchNorm: spec.batchNorm });
-  if (spec.kind === 'conv') return new SpikingConvNet({ ...neuronOptions, channels: spec.channels, features: spec.features, batchNorm: spec.batchNorm });
-  throw new OptionError(`encoderFromSpec: unknown encoder kind '${(spec as { kind: string }).kind}', expected 'mlp' or 'conv'`);
+/** The neuron part of an encoder's config, or null when the surrogate is a custom one. */
+function neuronSpec(o: NeuronOptions): NeuronConfig | null {
+  const surrogate = surrogateSpec(o.surrogate ?? defaultSurrogate());
+  const d = NEURON_DEFAULTS;
+  return surrogate && { beta: o.beta ?? d.beta, threshold: o.threshold ?? d.threshold, reset: o.reset ?? d.reset, surrogate: surrogate as NeuronConfig['surrogate'] };
 }
 
-/** The neuron part of a spec, or null when the surrogate is a custom one. */
-function neuronSpec(o: NeuronOptions): NeuronSpec | null {
-  const surrogate = surrogateSpec(o.surrogate ?? atan());
-  return surrogate && { beta: o.beta ?? 0.9, threshold: o.threshold ?? 1, reset: o.reset ?? 'subtract', surrogate };
+function defaultSurrogate(): Surrogate {
+  return surrogateFromSpec(NEURON_DEFAULTS.surrogate);
 }
 
-/** Neuron settings shared by the encoders (snnTorch's defaults but β). */
+/** Neuron settings shared by the encoders; absent ones take {@link NEURON_DEFAULTS} (snnTorch's but β). */
 export interface NeuronOptions {
   /** Membrane decay β. Default 0.9. */
   beta?: number;
   /** Firing threshold θ. Default 1. */
   threshold?: number;
+  /** Default 'subtract'. */
   reset?: ResetMechanism;
   /** Default atan({ alpha: 2 }). */
   surrogate?: Surrogate;
@@ -96,7 +102,7 @@ export interface SpikingMlpOptions extends NeuronOptions {
 export class SpikingMlp extends Module implements SpikingEncoder {
   readonly features: number;
   private readonly stages: Array<{ fc: Linear; bn: BatchNorm1d | null; lif: Leaky }> = [];
-  private readonly architecture: EncoderSpec | null;
+  private readonly architecture: EncoderConfig | null;
 
   constructor(options: SpikingMlpOptions = {}) {
     super();
@@ -134,13 +140,14 @@ export class SpikingMlp extends Module implements SpikingEncoder {
   }
 
   /** The architecture as plain data; null for a subclass (it may compute differently) or a custom surrogate. */
-  spec(): EncoderSpec | null {
+  spec(): EncoderConfig | null {
     return this.constructor === SpikingMlp ? this.architecture : null;
   }
 }
 
 function neuron(o: NeuronOptions): Leaky {
-  return new Leaky({ beta: o.beta ?? 0.9, threshold: o.threshold ?? 1, reset: o.reset ?? 'subtract', surrogate: o.surrogate ?? atan() });
+  const d = NEURON_DEFAULTS;
+  return new Leaky({ beta: o.beta ?? d.beta, threshold: o.threshold ?? d.threshold, reset: o.reset ?? d.reset, surrogate: o.surrogate ?? defaultSurrogate() });
 }
 
 /** Options of {@link SpikingConvNet}. */
@@ -172,7 +179,7 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
   readonly bn3: BatchNorm1d | null;
   readonly lif3: Leaky;
   private readonly pool = new MaxPool2d(2);
-  private readonly architecture: EncoderSpec | null;
+  private readonly architecture: EncoderConfig | null;
 
   constructor(options: SpikingConvOptions = {}) {
     super();
@@ -212,7 +219,7 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
   }
 
   /** The architecture as plain data; null for a subclass (it may compute differently) or a custom surrogate. */
-  spec(): EncoderSpec | null {
+  spec(): EncoderConfig | null {
     return this.constructor === SpikingConvNet ? this.architecture : null;
   }
 }
@@ -223,19 +230,6 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
  */
 export function projector(features: number, dim = 512, options: { rng?: Rng } = {}): Sequential {
   return new Sequential(new Linear(features, dim, { rng: options.rng }), new BatchNorm1d(dim), new ReLU(), new Linear(dim, dim, { rng: options.rng }));
-}
-
-/** The architecture part of a `spikessl train` config. */
-export interface ModelConfig {
-  encoder: 'mlp' | 'conv';
-  /** Neurons per hidden layer (mlp) or representation size (conv). */
-  hidden: number;
-  /** Output channels of the conv encoder's two convolutions (default [32, 64]; unused by mlp). */
-  channels?: readonly [number, number];
-  /** Projector output size. */
-  projDim: number;
-  /** BatchNorm on each layer's input current. */
-  bn: boolean;
 }
 
 /** The encoder and projector as one module, so one state dict names them `encoder.*` and `projector.*`. */
@@ -252,11 +246,59 @@ export class SSLModel extends Module {
   }
 }
 
-/** Builds the model a config describes, with weights drawn from `rng` (what `spikessl train` trains and saves). */
-export function buildModel(config: ModelConfig, rng: Rng): SSLModel {
-  const encoder: SpikingEncoder =
-    config.encoder === 'conv'
-      ? new SpikingConvNet({ features: config.hidden, channels: config.channels, batchNorm: config.bn, rng })
-      : new SpikingMlp({ hidden: [config.hidden, config.hidden], batchNorm: config.bn, rng });
-  return new SSLModel(encoder, projector(encoder.features, config.projDim, { rng }));
+/**
+ * Builds the model a config describes, with weights drawn from `rng` (what `spikessl train`
+ * trains and saves); absent fields take their defaults (see `modelConfig`).
+ */
+export function buildModel(config: Partial<ModelConfig>, rng: Rng): SSLModel {
+  const encoder = encoderFromConfig(encoderConfig(config), rng);
+  return new SSLModel(encoder, projector(encoder.features, modelConfig(config).projDim, { rng }));
+}
+
+/**
+ * The name and shape of every tensor in the state dict of {@link buildModel}'s model for
+ * `config`, computed without building it: a model file's tensors are checked against these
+ * before any weights are allocated.
+ */
+export function modelStateShapes(partial: Partial<ModelConfig>): Map<string, number[]> {
+  const config = modelConfig(partial);
+  const shapes = new Map<string, number[]>();
+  const norm = (prefix: string, n: number) => {
+    for (const k of ['weight', 'bias', 'running_mean', 'running_var']) shapes.set(`${prefix}.${k}`, [n]);
+    shapes.set(`${prefix}.num_batches_tracked`, []);
+  };
+  const lif = (prefix: string) => {
+    shapes.set(`${prefix}.beta`, []);
+    shapes.set(`${prefix}.threshold`, []);
+  };
+  const layer = (prefix: string, weight: number[]) => {
+    shapes.set(`${prefix}.weight`, weight);
+    shapes.set(`${prefix}.bias`, [weight[0]]);
+  };
+  const e = encoderConfig(config);
+  if (e.kind === 'mlp') {
+    let fanIn = e.inputs;
+    e.hidden.forEach((h, i) => {
+      layer(`encoder.fc${i + 1}`, [h, fanIn]);
+      if (e.batchNorm) norm(`encoder.bn${i + 1}`, h);
+      lif(`encoder.lif${i + 1}`);
+      fanIn = h;
+    });
+  } else {
+    const [c1, c2] = e.channels;
+    layer('encoder.conv1', [c1, 1, 5, 5]);
+    if (e.batchNorm) norm('encoder.bn1', c1);
+    lif('encoder.lif1');
+    layer('encoder.conv2', [c2, c1, 5, 5]);
+    if (e.batchNorm) norm('encoder.bn2', c2);
+    lif('encoder.lif2');
+    layer('encoder.fc', [e.features, c2 * 7 * 7]);
+    if (e.batchNorm) norm('encoder.bn3', e.features);
+    lif('encoder.lif3');
+  }
+  const F = e.kind === 'mlp' ? e.hidden[e.hidden.length - 1] : e.features;
+  layer('projector.0', [config.projDim, F]);
+  norm('projector.1', config.projDim);
+  layer('projector.3', [config.projDim, config.projDim]);
+  return shapes;
 }

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type TrainConfig, runEval, runTrain } from '../../src/node/run';
+import { runEval, runTrain } from '../../src/node/run';
+import type { RunConfig } from '../../src/ssl/config';
 
 const out = mkdtempSync(join(tmpdir(), 'spikessl-run-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ describe('runTrain and runEval', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
-      const config: TrainConfig = {
+      const config: Partial<RunConfig> = {
         loss: 'barlow', encoder: 'mlp', epochs: 1, batch: 50, steps: 2, hidden: 32, projDim: 16, lr: 2e-3, temperature: 0.5, seed: 3,
         trainSubset: 300, probeSubset: 300, augment: 'shift:1', schedule: 'none', bn: true, baselines: false, dataDir: null, out, resume: false,
       };
