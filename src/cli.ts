@@ -4,12 +4,13 @@
  * MNIST-format dataset and evaluates its representation; `spikessl eval` evaluates a saved
  * model or checkpoint. Every flag and the `--help` text come from the options table of
  * ssl/config.ts (plus the few command-line-only options below); a command lists the entries it
- * takes. Bad options, bad files and bad data folders print one line and exit with code 2.
+ * takes. Bad options, bad files, bad data folders and files that cannot be read or written print
+ * one line and exit with code 2.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataFormatError, OptionError, ShapeError, SpikesslError } from './errors';
+import { DataFormatError, FileError, OptionError, ShapeError, SpikesslError } from './errors';
 import { checkInputFile, resumeConfig, runEval, runTrain } from './node/run';
 import { disableThreads, enableThreads } from './node/threads';
 import { type OptionSpec, type RunConfig, RUN_OPTIONS, defaultRunConfig, flagOf, inapplicable, intType, pathType, runConfigProblem } from './ssl/config';
@@ -204,8 +205,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     void disableThreads();
     const err = e as Error & { code?: unknown };
-    // Bad options, files and data folders: what the user gave is wrong, exit code 2.
-    if (e instanceof OptionError || e instanceof DataFormatError || e instanceof ShapeError) {
+    // Bad options, files and data folders, and files that cannot be read or written: exit code 2.
+    if (e instanceof OptionError || e instanceof DataFormatError || e instanceof ShapeError || e instanceof FileError) {
       console.error(`spikessl: ${firstLine(err.message)}`);
       return 2;
     }

@@ -4,7 +4,7 @@
  * (linear probe and kNN) against a random-init encoder and raw pixels, and write the run
  * folder (model.safetensors, checkpoint.safetensors, report.json, report.html).
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine';
 import { type Dataset, batchCount, subset } from '../data/dataset';
@@ -34,7 +34,7 @@ import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { readSafetensorsFile, writeFileAtomic } from './fs';
+import { ensureDirectory, readSafetensorsFile, writeFileAtomic } from './fs';
 import { loadMnist } from './mnist';
 
 /** Everything `spikessl train` was asked to do: the run config of ssl/config.ts. */
@@ -58,17 +58,17 @@ export function resumeConfig(out: string, given: Partial<RunConfig>): RunConfig 
  */
 function prepareRunFolder(out: string): boolean {
   const existed = existsSync(out);
+  if (existed && !statSync(out).isDirectory()) throw new OptionError(`--out ${out} is a file, expected a run folder`);
   try {
-    if (existed && !statSync(out).isDirectory()) throw new OptionError(`--out ${out} is a file, expected a run folder`);
-    mkdirSync(out, { recursive: true });
+    ensureDirectory(out);
+    // A read-only or full place fails here, not after the first epoch.
     const probeFile = join(out, `.spikessl-write-test-${process.pid}`);
     writeFileSync(probeFile, '');
     unlinkSync(probeFile);
   } catch (e) {
-    if (e instanceof OptionError) throw e;
     if (!existed) removeIfEmpty(out);
-    const err = e as NodeJS.ErrnoException;
-    throw new OptionError(`--out ${out}: cannot write the run folder there (${err.code ?? err.message})`);
+    const err = e as Error & { code?: unknown };
+    throw new OptionError(`--out ${out}: cannot write the run folder there (${typeof err.code === 'string' ? err.code : err.message})`);
   }
   return !existed;
 }
