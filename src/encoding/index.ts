@@ -14,22 +14,80 @@ function checkSteps(steps: number, op: string): void {
 
 /** Options of {@link poisson}. */
 export interface PoissonOptions {
-  /** Number of time steps T. */
-  steps: number;
+  /** Number of time steps T. Required for a static input; for a time-varying one it may be given and must equal x.shape[0]. */
+  steps?: number;
   /** Source of randomness. */
   rng: Rng;
-  /** Firing probability per step is clamp(gain·x, 0, 1). Default 1. */
+  /** The firing probability per step is p = clamp(gain·x + offset, 0, 1). Default 1. */
   gain?: number;
-  /** Accept values outside [0, 1] by clamping them; by default they are an error. */
+  /** See `gain`. Default 0. */
+  offset?: number;
+  /**
+   * No spikes before this step. Static input: steps 0 … firstSpikeTime − 1 are silent (it must be
+   * below T). Time-varying input: that many silent steps are prepended. Default 0 (snnTorch's
+   * `first_spike_time`).
+   */
+  firstSpikeTime?: number;
+  /**
+   * `x` is already time-first, [T, ...], one probability per step (snnTorch's `time_var_input`).
+   * Default false: x is one intensity per element, the same at every step.
+   */
+  timeVarying?: boolean;
+  /** Accept values of x outside [0, 1] (p is clipped to [0, 1] as always, snnTorch's behaviour); by default they are an error. */
   clamp?: boolean;
 }
 
+/** Reads x[start … start + n) as probabilities p = clamp(gain·x + offset, 0, 1) into the lists of certain and uncertain elements. */
+class Draws {
+  readonly uncertain: Int32Array;
+  readonly thresholds: Float64Array;
+  readonly certain: Int32Array;
+  nu = 0;
+  nc = 0;
+  constructor(n: number) {
+    this.uncertain = new Int32Array(n);
+    this.thresholds = new Float64Array(n);
+    this.certain = new Int32Array(n);
+  }
+
+  classify(src: Float32Array, start: number, n: number, gain: number, offset: number, clamp: boolean): void {
+    this.nu = 0;
+    this.nc = 0;
+    for (let i = 0; i < n; i++) {
+      const v = src[start + i];
+      if (!(v >= 0 && v <= 1) && !clamp) {
+        throw new OptionError(`poisson: values must lie in [0, 1] (pass clamp: true to clamp them), got ${v} at flat index ${start + i}`);
+      }
+      // A NaN with clamp: true is neither ≥ 1 nor > 0, so it never fires.
+      const p = gain * v + offset;
+      if (p >= 1) this.certain[this.nc++] = i;
+      else if (p > 0) {
+        this.uncertain[this.nu] = i;
+        this.thresholds[this.nu++] = p * TWO_POW_32;
+      }
+    }
+  }
+
+  /** Writes one step's spikes into out[base … base + n). */
+  draw(out: Float32Array, base: number, rng: Rng): void {
+    for (let k = 0; k < this.nc; k++) out[base + this.certain[k]] = 1;
+    // +(u < p) rather than a branch: for grey pixels the outcome is a coin flip.
+    for (let k = 0; k < this.nu; k++) out[base + this.uncertain[k]] = +(rng.nextU32() < this.thresholds[k]);
+  }
+}
+
 /**
- * Rate (Poisson) coding: S[t, i] ~ Bernoulli(clamp(gain·x[i], 0, 1)), independently for
- * every element and step. The draws run step by step, element by element in row-major
- * order, one 32-bit output of `rng` each: S = [u32 < p·2³²]. Elements whose p is exactly 0
- * or 1 are certain and draw nothing (on MNIST, four pixels in five are 0, so this saves most
- * of the draws). The output is marked binary.
+ * Rate (Poisson) coding: S[t, i] ~ Bernoulli(p_i) with p = clamp(gain·x + offset, 0, 1),
+ * independently for every element and step, and S = 0 before `firstSpikeTime`. With
+ * `timeVarying`, x is [T, ...] and step t uses x[t]'s probabilities. The draws run step by
+ * step, element by element in row-major order, one 32-bit output of `rng` each:
+ * S = [u32 < p·2³²]. Elements whose p is exactly 0 or 1 are certain and draw nothing (on MNIST,
+ * four pixels in five are 0, so this saves most of the draws), nor do silent steps. The output is
+ * marked binary.
+ *
+ * Values of x outside [0, 1] are an error unless `clamp` is set (snnTorch clamps silently); p
+ * itself is clipped to [0, 1] after the gain and offset, as snnTorch does. Unlike snnTorch, the
+ * gain and offset also apply to a time-varying input.
  *
  * Two calls on the same batch give two independent encodings: the two "views" of
  * self-supervised learning.
@@ -39,40 +97,41 @@ export interface PoissonOptions {
  * const rng = new Rng(0);
  * const view1 = poisson(images, { steps: 8, rng }); // [8, B, 784]
  * const view2 = poisson(images, { steps: 8, rng }); // an independent draw
+ * const late = poisson(images, { steps: 8, rng, firstSpikeTime: 2 }); // steps 0 and 1 silent
+ * const movie = poisson(frames, { rng, timeVarying: true }); // frames [T, B, 784] → [T, B, 784]
  * ```
  */
 export function poisson(x: Tensor, options: PoissonOptions): Tensor {
-  const { steps, rng } = options;
-  checkSteps(steps, 'poisson');
+  const { rng } = options;
+  const timeVarying = options.timeVarying ?? false;
   const gain = options.gain ?? 1;
+  const offset = options.offset ?? 0;
+  const first = options.firstSpikeTime ?? 0;
+  const clamp = options.clamp ?? false;
   if (!Number.isFinite(gain) || gain < 0) throw new OptionError(`poisson: gain must be a non-negative finite number, got ${gain}`);
+  if (!Number.isFinite(offset)) throw new OptionError(`poisson: offset must be a finite number, got ${offset}`);
+  if (!Number.isInteger(first) || first < 0) throw new OptionError(`poisson: firstSpikeTime must be a non-negative integer, got ${first}`);
+  if (timeVarying) {
+    if (x.ndim < 1 || x.shape[0] < 1) throw new ShapeError(`poisson: a time-varying input must be [T, ...] with T ≥ 1, got ${fmtShape(x.shape)}`);
+    const T = x.shape[0];
+    if (options.steps !== undefined && options.steps !== T) throw new OptionError(`poisson: steps ${options.steps} disagrees with the time-varying input's ${T} steps (omit steps)`);
+    const n = x.size / T;
+    const draws = new Draws(n);
+    const out = new Float32Array((first + T) * n);
+    for (let t = 0; t < T; t++) {
+      draws.classify(x.data, t * n, n, gain, offset, clamp);
+      draws.draw(out, (first + t) * n, rng);
+    }
+    return new Tensor(out, [first + T, ...x.shape.slice(1)], { binary: true });
+  }
+  const steps = options.steps as number;
+  checkSteps(steps, 'poisson');
+  if (first >= steps) throw new OptionError(`poisson: firstSpikeTime must be below steps (${steps}), got ${first}`);
   const n = x.size;
-  const src = x.data;
-  // The uncertain elements (0 < p < 1) with their thresholds p·2³², and the certain ones (p = 1).
-  const uncertain = new Int32Array(n);
-  const thresholds = new Float64Array(n);
-  const certain = new Int32Array(n);
-  let nu = 0;
-  let nc = 0;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (!(v >= 0 && v <= 1) && !options.clamp) {
-      throw new OptionError(`poisson: values must lie in [0, 1] (pass clamp: true to clamp them), got ${v} at flat index ${i}`);
-    }
-    const p = gain * v;
-    if (p >= 1) certain[nc++] = i;
-    else if (p > 0) {
-      uncertain[nu] = i;
-      thresholds[nu++] = p * TWO_POW_32;
-    }
-  }
+  const draws = new Draws(n);
+  draws.classify(x.data, 0, n, gain, offset, clamp);
   const out = new Float32Array(steps * n);
-  for (let t = 0; t < steps; t++) {
-    const base = t * n;
-    for (let k = 0; k < nc; k++) out[base + certain[k]] = 1;
-    // +(u < p) rather than a branch: for grey pixels the outcome is a coin flip.
-    for (let k = 0; k < nu; k++) out[base + uncertain[k]] = +(rng.nextU32() < thresholds[k]);
-  }
+  for (let t = first; t < steps; t++) draws.draw(out, t * n, rng);
   return new Tensor(out, [steps, ...x.shape], { binary: true });
 }
 

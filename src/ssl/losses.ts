@@ -3,7 +3,7 @@
  * same N samples. Each is composed from differentiable primitives (Barlow Twins' standardization
  * is the fused BatchNorm's), so it needs no backward rule of its own.
  */
-import { add, clamp, concat, crossEntropy, div, matmul, mean, mul, relu, sqrt, square, sub, sum, variance } from '../autograd/functional';
+import { add, clamp, concat, crossEntropy, div, matmul, mean, mul, relu, sqrt, square, std, sub, sum, variance } from '../autograd/functional';
 import { OptionError, ShapeError, fmtShape } from '../errors';
 import { batchNorm } from '../nn/functional';
 import { Tensor, eye } from '../tensor/tensor';
@@ -24,8 +24,15 @@ function diagonal(c: Tensor): Tensor {
 export interface BarlowTwinsOptions {
   /** Weight λ of the off-diagonal (redundancy) term. Default 5e-3. */
   lambda?: number;
-  /** Added to the variance inside the square root. Default 1e-5. */
+  /** Added to the variance inside the square root (the default standardization only). Default 1e-5. */
   eps?: number;
+  /**
+   * How each dimension is standardized over the batch. 'batchNorm' (default): biased variance,
+   * ε inside the square root, as the authors' code does with BatchNorm1d(affine=False).
+   * 'paper': the paper's pseudocode, (z − mean) / std with the unbiased std (torch.std) and no ε;
+   * a dimension that is constant over the batch is then an error.
+   */
+  standardize?: 'batchNorm' | 'paper';
 }
 
 /**
@@ -44,11 +51,19 @@ export function barlowTwinsLoss(z1: Tensor, z2: Tensor, options: BarlowTwinsOpti
   checkPair(z1, z2, 'barlowTwinsLoss', 2);
   const lambda = options.lambda ?? 5e-3;
   const eps = options.eps ?? 1e-5;
+  const mode = options.standardize ?? 'batchNorm';
+  if (mode !== 'batchNorm' && mode !== 'paper') throw new OptionError(`barlowTwinsLoss: standardize must be 'batchNorm' or 'paper', got '${mode}'`);
   const n = z1.shape[0];
-  // BatchNorm without affine or running statistics is exactly this standardization; its fused
-  // forward and backward replace a dozen elementwise passes of the composed mean/variance form
-  // (about 20 ms of R1's 256 × 512 projections on one core).
-  const standardize = (z: Tensor) => batchNorm(z, 1, { eps });
+  // BatchNorm without affine or running statistics is exactly the default standardization; its
+  // fused forward and backward replace a dozen elementwise passes of the composed mean/variance
+  // form (about 20 ms of R1's 256 × 512 projections on one core).
+  const paper = (z: Tensor): Tensor => {
+    const s = std(z, 0, { keepdim: true });
+    const zero = s.data.findIndex((v) => !(v > 0));
+    if (zero >= 0) throw new OptionError(`barlowTwinsLoss: dimension ${zero} is constant over the batch, so the paper's standardization (no ε) divides by zero; use the default standardize: 'batchNorm'`);
+    return div(sub(z, mean(z, 0, true)), s);
+  };
+  const standardize = mode === 'paper' ? paper : (z: Tensor) => batchNorm(z, 1, { eps });
   const c = div(matmul(standardize(z1), standardize(z2), { transA: true }), n);
   const d = diagonal(c);
   const onDiag = sum(square(sub(1, d)));

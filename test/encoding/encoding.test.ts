@@ -56,6 +56,47 @@ describe('poisson', () => {
     expect(() => poisson(x, { steps: 0, rng: new Rng(0), clamp: true })).toThrow(OptionError);
     expect(() => poisson(tensor([Number.NaN]), { steps: 1, rng: new Rng(0) })).toThrow(OptionError);
   });
+
+  /** The documented draw rule written out: p = clamp(gain·x + offset, 0, 1), S = [u32 < p·2³²], no draw when p is 0 or 1. */
+  function drawStep(ps: readonly number[], gain: number, offset: number, r: Rng): number[] {
+    return ps.map((v) => {
+      const p = Math.min(1, Math.max(0, gain * Math.fround(v) + offset));
+      return p === 0 ? 0 : p === 1 ? 1 : r.nextU32() < p * 2 ** 32 ? 1 : 0;
+    });
+  }
+
+  it('gain and offset: p = clamp(gain·x + offset, 0, 1), drawn as the rule says (snnTorch\'s rate)', () => {
+    const ps = [0, 0.25, 1, 0.5, 0.9, 0.75];
+    const s = poisson(tensor(ps, [6]), { steps: 4, rng: new Rng(3), gain: 0.5, offset: 0.3 });
+    const r = new Rng(3);
+    const want = [0, 1, 2, 3].flatMap(() => drawStep(ps, 0.5, 0.3, r));
+    expect([...s.data]).toEqual(want);
+    // A negative offset silences the weak inputs: p = 0.25·2 − 0.6 < 0.
+    const quiet = poisson(tensor([0.25], [1]), { steps: 20, rng: new Rng(0), gain: 2, offset: -0.6 });
+    expect(quiet.data.every((v) => v === 0)).toBe(true);
+    expect(() => poisson(tensor([0.5]), { steps: 1, rng: new Rng(0), offset: Number.NaN })).toThrow(/offset must be a finite number/);
+  });
+
+  it('firstSpikeTime: silent steps first, drawing nothing; must be below steps', () => {
+    const ps = [0.5, 0.2, 1];
+    const s = poisson(tensor(ps, [3]), { steps: 5, rng: new Rng(9), firstSpikeTime: 2 });
+    const r = new Rng(9);
+    const want = [...[0, 0, 0], ...[0, 0, 0], ...[2, 3, 4].flatMap(() => drawStep(ps, 1, 0, r))];
+    expect([...s.data]).toEqual(want);
+    expect(() => poisson(tensor(ps, [3]), { steps: 5, rng: new Rng(0), firstSpikeTime: 5 })).toThrow(/firstSpikeTime must be below steps \(5\), got 5/);
+    expect(() => poisson(tensor(ps, [3]), { steps: 5, rng: new Rng(0), firstSpikeTime: 1.5 })).toThrow(OptionError);
+  });
+
+  it('time-varying input: step t uses x[t], after firstSpikeTime prepended silent steps', () => {
+    const frames = [[0.1, 0.9], [1, 0], [0.5, 0.5]];
+    const s = poisson(tensor(frames.flat(), [3, 1, 2]), { rng: new Rng(5), timeVarying: true, firstSpikeTime: 1 });
+    expect(s.shape).toEqual([4, 1, 2]);
+    expect(s.binary).toBe(true);
+    const r = new Rng(5);
+    expect([...s.data]).toEqual([0, 0, ...frames.flatMap((f) => drawStep(f, 1, 0, r))]);
+    expect(() => poisson(tensor(frames.flat(), [3, 2]), { steps: 4, rng: new Rng(0), timeVarying: true })).toThrow(/steps 4 disagrees with the time-varying input's 3 steps/);
+    expect(() => poisson(tensor([1.5, 0], [2, 1]), { rng: new Rng(0), timeVarying: true })).toThrow(/1.5 at flat index 0/);
+  });
 });
 
 describe('latency', () => {

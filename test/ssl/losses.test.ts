@@ -14,10 +14,11 @@ const colVar = (z: M, j: number, correction: number) => {
 };
 
 /** Reference implementations in double precision, straight from the papers' definitions. */
-function barlowRef(a: M, b: M, lambda: number, eps = 1e-5): number {
+function barlowRef(a: M, b: M, lambda: number, eps = 1e-5, paper = false): number {
   const n = a.length;
   const d = a[0].length;
-  const std = (z: M) => z.map((r) => r.map((v, j) => (v - colMean(z, j)) / Math.sqrt(colVar(z, j, 0) + eps)));
+  // The paper's pseudocode: (z − mean) / z.std(0), torch.std being unbiased, no ε.
+  const std = (z: M) => z.map((r) => r.map((v, j) => (v - colMean(z, j)) / (paper ? Math.sqrt(colVar(z, j, 1)) : Math.sqrt(colVar(z, j, 0) + eps))));
   const sa = std(a);
   const sb = std(b);
   let loss = 0;
@@ -94,6 +95,21 @@ describe('SSL losses against double-precision reference implementations', () => 
     );
   });
 
+  it("barlowTwinsLoss, the paper's standardization (unbiased std, no ε)", () => {
+    fc.assert(
+      fc.property(sizes, fc.constantFrom(5e-3, 0.1, 1), ({ n, d, seed }, lambda) => {
+        const [a, b] = randomPair(n, d, seed);
+        const want = barlowRef(rows(a), rows(b), lambda, 0, true);
+        expect(barlowTwinsLoss(a, b, { lambda, standardize: 'paper' }).item()).toBeCloseTo(want, 3);
+      }),
+    );
+    // The two standardizations differ by the factor (N − 1)/N on every C_ij: not the same loss.
+    const [a, b] = randomPair(4, 3, 1);
+    expect(Math.abs(barlowTwinsLoss(a, b, { standardize: 'paper' }).item() - barlowTwinsLoss(a, b).item())).toBeGreaterThan(1e-3);
+    const flat = new Tensor(Float32Array.of(1, 2, 1, 3, 1, 4), [3, 2]);
+    expect(() => barlowTwinsLoss(flat, flat, { standardize: 'paper' })).toThrow(/dimension 0 is constant over the batch/);
+  });
+
   it('ntXentLoss', () => {
     fc.assert(
       fc.property(sizes, fc.constantFrom(0.1, 0.5, 1), ({ n, d, seed }, tau) => {
@@ -131,6 +147,11 @@ describe('SSL losses: gradients against finite differences', () => {
   it('barlowTwinsLoss', () => {
     fc.assert(fc.property(sizes, ({ n, d, seed }) => {
       expectOk(gradcheck((a, b) => barlowTwinsLoss(a, b, { lambda: 0.1 }), randomPair(n, d, seed), opts));
+    }), { numRuns: 20 });
+  });
+  it("barlowTwinsLoss, the paper's standardization", () => {
+    fc.assert(fc.property(sizes, ({ n, d, seed }) => {
+      expectOk(gradcheck((a, b) => barlowTwinsLoss(a, b, { lambda: 0.1, standardize: 'paper' }), randomPair(n, d, seed), opts));
     }), { numRuns: 20 });
   });
   it('ntXentLoss', () => {
