@@ -1,8 +1,9 @@
 /**
  * The differentiable primitives. Each entry of `RULES` is an op's forward kernel and its
  * backward rule side by side; the table is typed over `OpSpecs`, so declaring an op
- * without a rule (or a rule without an op) does not compile. Everything else in this
- * folder is composed from these primitives and has no backward rule of its own.
+ * without a rule (or a rule without an op) does not compile. The few fused ops a benchmark
+ * justifies have a table of the same shape in ./fused.ts; everything else in this folder is
+ * composed from these primitives and has no backward rule of its own.
  */
 import { ShapeError, fmtShape } from '../errors';
 import * as K from '../tensor';
@@ -40,18 +41,29 @@ export interface OpSpecs {
 
 export type OpName = keyof OpSpecs;
 
-/** What a backward rule sees: the op's inputs, its output, attributes and saved values. */
-export interface Ctx<P extends OpName> {
+/** An op's attributes (`attrs`) and what its forward saves for backward (`saved`). */
+export interface OpSpec {
+  attrs: unknown;
+  saved: unknown;
+}
+
+/**
+ * What a backward rule sees: the op's inputs, its output, attributes and saved values.
+ * `retained` is false when this is the node's only backward (see `BackwardFn`): the rule may
+ * then reuse the buffers it saved for its results.
+ */
+export interface Ctx<S extends OpSpec> {
   x: readonly Tensor[];
   out: Tensor;
-  attrs: OpSpecs[P]['attrs'];
-  saved: OpSpecs[P]['saved'];
+  attrs: S['attrs'];
+  saved: S['saved'];
+  retained: boolean;
 }
 
 /** An op: forward kernel (calling `save` at most once) and backward rule. */
-export interface Rule<P extends OpName> {
-  forward(x: readonly Tensor[], attrs: OpSpecs[P]['attrs'], save: (s: OpSpecs[P]['saved']) => void): Tensor;
-  backward(g: Tensor, ctx: Ctx<P>): readonly (Tensor | null)[];
+export interface Rule<S extends OpSpec> {
+  forward(x: readonly Tensor[], attrs: S['attrs'], save: (s: S['saved']) => void): Tensor;
+  backward(g: Tensor, ctx: Ctx<S>): readonly (Tensor | null)[];
 }
 
 const keepdimShape = (shape: readonly number[], axes: K.Axes): number[] => {
@@ -62,7 +74,7 @@ const keepdimShape = (shape: readonly number[], axes: K.Axes): number[] => {
 /** d/dx of a reduction that broadcasts its output gradient back over the reduced axes. */
 const unreduce = (g: Tensor, x: Tensor, axes: K.Axes): Tensor => K.broadcastTo(K.reshape(g, keepdimShape(x.shape, axes)), x.shape);
 
-export const RULES: { [P in OpName]: Rule<P> } = {
+export const RULES: { [P in OpName]: Rule<OpSpecs[P]> } = {
   add: {
     forward: ([a, b]) => K.add(a, b),
     backward: (g, { x: [a, b] }) => [K.sumTo(g, a.shape), K.sumTo(g, b.shape)],
@@ -246,14 +258,18 @@ export const RULES: { [P in OpName]: Rule<P> } = {
   },
 };
 
-/** Runs op `op` on `inputs` and records it on the graph. */
+/** Runs primitive `op` on `inputs` and records it on the graph. */
 export function apply<P extends OpName>(op: P, inputs: readonly Tensor[], attrs: OpSpecs[P]['attrs']): Tensor {
-  const rule = RULES[op] as Rule<P>;
-  let saved = null as OpSpecs[P]['saved'];
+  return applyRule(op, RULES[op] as Rule<OpSpecs[P]>, inputs, attrs);
+}
+
+/** Runs `rule`'s forward on `inputs` and records its backward on the graph under `name`. */
+export function applyRule<S extends OpSpec>(name: string, rule: Rule<S>, inputs: readonly Tensor[], attrs: S['attrs']): Tensor {
+  let saved = null as S['saved'];
   const out = rule.forward(inputs, attrs, (s) => {
     saved = s;
   });
-  return record(op, out, inputs, (g) => rule.backward(g, { x: inputs, out, attrs, saved }));
+  return record(name, out, inputs, (g, retained) => rule.backward(g, { x: inputs, out, attrs, saved, retained }));
 }
 
 export function checkCrossEntropy(z: Tensor, targets: Int32Array): void {

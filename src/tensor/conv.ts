@@ -166,6 +166,11 @@ export function maxPool2dPlanes(x: Float32Array, planes: number, g: WindowGeomet
   }
 }
 
+/** The adjoint of {@link maxPool2dPlanes}: each output gradient goes to its window's `argmax`. Accumulates into `dx`. */
+export function maxPool2dPlanesBackward(gOut: Float32Array, argmax: Int32Array, dx: Float32Array): void {
+  for (let i = 0; i < argmax.length; i++) dx[argmax[i]] += gOut[i];
+}
+
 /**
  * {@link maxPool2dPlanes} for the 2×2 window, stride 2, no padding — the conv encoder's — without
  * branches on the data (spikes make the generic loop's comparisons unpredictable): the maximum
