@@ -26,6 +26,7 @@ export { toTorch } from './interop/torch';
 export type { TorchExport, ToTorchOptions } from './interop/torch';
 // Data: IDX parsing, datasets, mini-batches.
 export { parseIdx } from './data/idx';
+export { mnistFromIdx } from './data/mnist';
 export type { IdxDType, IdxArray } from './data/idx';
 export { makeDataset, subset, batches, batchCount } from './data/dataset';
 export type { Dataset, BatchOptions, Batch } from './data/dataset';

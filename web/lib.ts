@@ -14,7 +14,7 @@ import {
   buildModel,
   encodeModelFile,
   loadModelFile,
-  makeDataset,
+  mnistFromIdx,
   parseIdx,
 } from 'spikessl';
 
@@ -60,20 +60,17 @@ export interface DigitFiles {
   labels: Uint8Array;
 }
 
-/** Parses an IDX pair of 28×28 u8 images and their labels into a Dataset with pixels in [0, 1]. */
+/**
+ * Parses an IDX pair of 28×28 u8 images and their labels into a Dataset with pixels in [0, 1]
+ * (spikessl's `mnistFromIdx`, as `loadMnist` does); the page draws 28×28 digits, so other sizes
+ * are refused.
+ */
 export function parseDigits(files: DigitFiles, source: string): Dataset {
-  const images = parseIdx(files.images, `${source} images`);
-  const labels = parseIdx(files.labels, `${source} labels`);
-  if (images.dtype !== 'u8' || images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28) {
-    throw new DataFormatError(`${source} images: expected u8 [N, 28, 28], got ${images.dtype} [${images.shape.join(', ')}]`);
-  }
-  if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
-    throw new DataFormatError(`${source} labels: expected [${images.shape[0]}], got [${labels.shape.join(', ')}]`);
-  }
-  const px = images.data as Uint8Array;
-  const x = new Float32Array(px.length);
-  for (let i = 0; i < px.length; i++) x[i] = px[i] / 255;
-  return makeDataset(x, Int32Array.from(labels.data as ArrayLike<number>), [28, 28]);
+  const names = { images: `${source} images`, labels: `${source} labels` };
+  const data = mnistFromIdx(parseIdx(files.images, names.images), parseIdx(files.labels, names.labels), names);
+  const [h, w] = data.sampleShape;
+  if (h !== 28 || w !== 28) throw new DataFormatError(`${names.images}: expected 28×28 images, got ${h}×${w}`);
+  return data;
 }
 
 /**

@@ -6,7 +6,8 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
-import { type Dataset, makeDataset } from '../data/dataset';
+import type { Dataset } from '../data/dataset';
+import { mnistFromIdx } from '../data/mnist';
 import { type IdxArray, parseIdx } from '../data/idx';
 import { DataFormatError, OptionError } from '../errors';
 import { MAX_FILE_BYTES, readFileChecked } from './fs';
@@ -147,22 +148,6 @@ export function loadMnist(options: LoadMnistOptions): Dataset {
   const prefix = split === 'train' ? 'train' : 't10k';
 
   const { file: imageFile, idx: images } = readIdx(dir, `${prefix}-images-idx3-ubyte`);
-  if (images.dtype !== 'u8') throw new DataFormatError(`${imageFile}: images must be unsigned bytes (type 0x08), got ${images.dtype}`);
-  if (images.shape.length !== 3) throw new DataFormatError(`${imageFile}: images must be 3-D [N, height, width], got ${images.shape.length}-D [${images.shape.join(', ')}]`);
   const { file: labelFile, idx: labels } = readIdx(dir, `${prefix}-labels-idx1-ubyte`);
-  if (labels.dtype === 'f32' || labels.dtype === 'f64') throw new DataFormatError(`${labelFile}: labels must be integers, got ${labels.dtype}`);
-  if (labels.shape.length !== 1) throw new DataFormatError(`${labelFile}: labels must be 1-D [N], got ${labels.shape.length}-D [${labels.shape.join(', ')}]`);
-  const [n, h, w] = images.shape;
-  if (n === 0) throw new DataFormatError(`${imageFile}: holds no images (dimensions [${images.shape.join(', ')}])`);
-  if (h === 0 || w === 0) throw new DataFormatError(`${imageFile}: images must have at least one pixel, got ${h}×${w}`);
-  if (labels.shape[0] !== n) throw new DataFormatError(`${labelFile}: ${labels.shape[0]} labels for the ${n} images of ${imageFile}`);
-
-  const pixels = images.data as Uint8Array;
-  const x = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
-  const y = Int32Array.from(labels.data as ArrayLike<number>);
-  for (let i = 0; i < n; i++) {
-    if (y[i] < 0) throw new DataFormatError(`${labelFile}: labels must be non-negative, label ${i} is ${y[i]}`);
-  }
-  return makeDataset(x, y, [h, w]);
+  return mnistFromIdx(images, labels, { images: imageFile, labels: labelFile });
 }
