@@ -11,14 +11,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataFormatError, FileError, OptionError, ShapeError, SpikesslError } from './errors';
+import { runExport } from './node/export';
 import { checkInputFile, resumeConfig, runEval, runTrain } from './node/run';
 import { disableThreads, enableThreads } from './node/threads';
-import { type OptionSpec, type RunConfig, RUN_OPTIONS, defaultRunConfig, flagOf, inapplicable, intType, pathType, runConfigProblem } from './ssl/config';
+import { type OptionSpec, type RunConfig, RUN_OPTIONS, booleanType, choiceType, defaultRunConfig, flagOf, inapplicable, intType, pathType, runConfigProblem } from './ssl/config';
 
 /** Options of the command line that are not part of a run's description. */
 const CLI_OPTIONS = {
   checkpoint: { type: pathType(false), default: null, help: 'model or checkpoint file written by spikessl train' },
   threads: { type: intType(0, 256), default: 0, help: 'threads for the big kernels (0 = every core)' },
+  format: { type: choiceType(['nir', 'torch'] as const), default: null, help: 'nir: model.nir (NIR graph, HDF5); torch: encoder.py (plain PyTorch) + encoder.safetensors' },
+  approximate: { type: booleanType, default: false, help: 'nir: export subtract reset as zero reset and max pooling as average pooling instead of refusing' },
 } satisfies Record<string, OptionSpec<unknown>>;
 
 type OptionKey = keyof RunConfig | keyof typeof CLI_OPTIONS;
@@ -30,6 +33,8 @@ interface Command {
   options: readonly OptionKey[];
   required?: readonly OptionKey[];
   help?: Partial<Record<OptionKey, string>>;
+  /** The one argument without a flag the command takes, if any (its name in the synopsis). */
+  positional?: string;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -44,6 +49,13 @@ const COMMANDS: Record<string, Command> = {
     options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'threads'],
     required: ['checkpoint'],
     help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)" },
+  },
+  export: {
+    synopsis: 'spikessl export --format nir|torch RUN',
+    summary: "write a run's encoder (RUN: its folder or model file) as NIR or a PyTorch module beside it",
+    options: ['format', 'approximate'],
+    required: ['format'],
+    positional: 'RUN',
   },
 };
 
@@ -95,12 +107,16 @@ function unknownOption(name: string, command: string, flags: string[]): OptionEr
  * entry: `--name value`, `--name=value`, `--flag` / `--no-flag` for on/off options. Throws an
  * OptionError naming the option for anything else.
  */
-function parseOptions(command: string, args: readonly string[]): Map<OptionKey, unknown> {
+function parseOptions(command: string, args: readonly string[], positionals: string[] = []): Map<OptionKey, unknown> {
   const cmd = COMMANDS[command];
   const byFlag = new Map(cmd.options.map((k) => [flagOf(k), k]));
   const values = new Map<OptionKey, unknown>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
+    if (cmd.positional && !arg.startsWith('--') && positionals.length === 0) {
+      positionals.push(arg);
+      continue;
+    }
     if (!arg.startsWith('--') || arg === '--') throw new OptionError(`unexpected argument '${arg}' (options start with --; see spikessl --help)`);
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
@@ -133,6 +149,7 @@ function parseOptions(command: string, args: readonly string[]): Map<OptionKey, 
   for (const key of cmd.required ?? []) {
     if (!values.has(key)) throw new OptionError(`${command} needs --${flagOf(key)}`);
   }
+  if (cmd.positional && positionals.length === 0) throw new OptionError(`${command} needs ${cmd.positional} (see spikessl --help)`);
   return values;
 }
 
@@ -199,6 +216,13 @@ export async function main(argv: string[]): Promise<number> {
         probeSubset: (v.get('probeSubset') as number | undefined) ?? 0,
         evalSteps: (v.get('evalSteps') as number | undefined) ?? 0,
       });
+      return 0;
+    }
+    if (command === 'export') {
+      const run: string[] = [];
+      const v = parseOptions('export', rest, run);
+      const written = runExport({ model: run[0], format: v.get('format') as 'nir' | 'torch', approximate: v.get('approximate') as boolean | undefined });
+      for (const path of written) console.log(`wrote ${path}`);
       return 0;
     }
     throw new OptionError(`unknown command '${command}' (expected ${Object.keys(COMMANDS).join(' or ')}; see spikessl --help)`);

@@ -109,7 +109,7 @@ describe('spikessl CLI options', () => {
     const section = readme.slice(readme.indexOf('## The command line'), readme.indexOf('## API tour'));
     const flags = [...section.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(10);
-    const known = new Set([...Object.keys(RUN_OPTIONS).map(flagOf), 'checkpoint', 'threads', 'help', 'version', 'no-baselines']);
+    const known = new Set([...Object.keys(RUN_OPTIONS).map(flagOf), 'checkpoint', 'threads', 'format', 'approximate', 'help', 'version', 'no-baselines']);
     for (const f of flags) expect(known, `--${f}`).toContain(f);
   });
 
