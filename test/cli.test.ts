@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseTrainArgs } from '../src/cli';
 import { poisson } from '../src/encoding';
@@ -7,7 +8,7 @@ import { Leaky } from '../src/neurons/modules';
 import { fastSigmoid } from '../src/neurons/surrogate';
 import { Rng } from '../src/rng';
 import { randomAffine, randomShift } from '../src/ssl/augment';
-import { RUN_OPTIONS, augmentation, flagOf, lossConfig, lossFunction } from '../src/ssl/config';
+import { RUN_OPTIONS, augmentation, flagOf, lossConfig, lossFunction, runConfigArgs } from '../src/ssl/config';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from '../src/ssl/losses';
 import { SpikingMlp, buildModel } from '../src/ssl/models';
 import { Tensor } from '../src/tensor/tensor';
@@ -90,6 +91,19 @@ describe('spikessl CLI options', () => {
     expect(value(['--loss', 'vicreg', '--vicreg-weights', '10,5,2'])).not.toBe(value(['--loss', 'vicreg']));
   });
 
+  it('runConfigArgs writes a config as the command line that parses back to it', () => {
+    const configs = [
+      parseTrainArgs([]),
+      parseTrainArgs(['--loss', 'ntxent', '--temperature', '0.3', '--bn', '--steps', '4', '--batch', '128', '--lr', '0.002', '--epochs', '3', '--probe-subset', '20000']),
+      parseTrainArgs(['--encoder', 'conv', '--channels', '16,32', '--loss', 'vicreg', '--vicreg-weights', '10,5,0.5', '--schedule', 'cosine', '--augment', 'affine:15,1', '--no-baselines', '--data-dir', '/data/fashion', '--out', 'runs/x']),
+      parseTrainArgs(['--beta', '0.95', '--threshold', '0.75', '--reset', 'none', '--surrogate', 'straightThrough', '--lambda', '0.01', '--seed', '12', '--eval-steps', '16']),
+    ];
+    for (const c of configs) expect(parseTrainArgs(runConfigArgs(c))).toEqual(c);
+    expect(runConfigArgs(configs[1])).toEqual(['--bn', '--steps', '4', '--loss', 'ntxent', '--temperature', '0.3', '--epochs', '3', '--batch', '128', '--lr', '0.002', '--probe-subset', '20000']);
+    // Options that do not apply are left out (a saved config holds every field).
+    expect(runConfigArgs({ ...configs[0], channels: [8, 16], temperature: 0.1 })).toEqual([]);
+  });
+
   it('--help lists every option of the table with its default and exits 0; --version prints package.json\'s', async () => {
     expect(await main(['--help'])).toBe(0);
     const text = logs.join('\n');
@@ -163,6 +177,7 @@ describe('spikessl CLI options', () => {
       [['eval'], /eval needs --checkpoint/],
       [['eval', '--checkpoint', '/nonexistent/model.safetensors'], /--checkpoint: no file at \/nonexistent\/model\.safetensors/],
       [['eval', '--checkpoint', 'x', '--loss', 'ntxent'], /--loss is an option of train, not of eval/],
+      [['eval', '--checkpoint', tmpdir()], /--checkpoint: .* is a directory, expected a model or checkpoint file/],
       [['fly'], /unknown command 'fly'/],
     ];
     for (const [args, message] of cases) {

@@ -471,6 +471,29 @@ function readConfig(raw: unknown, fail: (message: string) => Error, prefix: stri
   return config;
 }
 
+/**
+ * The command-line arguments that give `config` (`spikessl train …`): every option that
+ * differs from its default and applies with the others, in table order (`resume` never: a
+ * command that reproduces a run starts it). `parseTrainArgs` of the result is `config` again.
+ *
+ * @example
+ * ```ts
+ * runConfigArgs({ ...defaultRunConfig(), loss: 'ntxent', temperature: 0.3, bn: true }); // ['--bn', '--loss', 'ntxent', '--temperature', '0.3']
+ * ```
+ */
+export function runConfigArgs(config: RunConfig): string[] {
+  const args: string[] = [];
+  for (const [key, spec] of Object.entries(RUN_OPTIONS) as Array<[keyof RunConfig, OptionSpec<unknown>]>) {
+    const value = config[key];
+    if (key === 'resume' || sameValue(value, spec.default)) continue;
+    if (spec.appliesWhen && inapplicable(config, [key]) !== null) continue;
+    const flag = `--${flagOf(key)}`;
+    if (spec.type.flag) args.push(value ? flag : `--no-${flagOf(key)}`);
+    else args.push(flag, spec.type.show(value));
+  }
+  return args;
+}
+
 /** True when two option values are the same (numbers, words, lists, surrogate configs). */
 export function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

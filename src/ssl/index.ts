@@ -12,6 +12,7 @@ export {
   checkRunConfig,
   parseRunConfig,
   resumedConfig,
+  runConfigArgs,
   encoderConfig,
   modelConfig,
   neuronConfig,

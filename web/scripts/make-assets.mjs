@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeSafetensors, loadMnist } from 'spikessl/node';
+import { decodeSafetensors, loadMnist, parseRunConfig, runConfigArgs } from 'spikessl/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '..', 'assets');
@@ -99,25 +99,7 @@ for (const [name, bytes] of Object.entries(files)) {
 if (total > LIMIT) throw new Error(`the assets take ${total} bytes, more than the 3 MB limit`);
 
 // The spikessl train command that reproduces the model, from its own config.
-const flags = [
-  `--loss ${config.loss}`,
-  `--encoder ${config.encoder}`,
-  `--epochs ${config.epochs}`,
-  `--batch ${config.batch}`,
-  `--steps ${config.steps}`,
-  `--hidden ${config.hidden}`,
-  `--proj-dim ${config.projDim}`,
-  `--lr ${config.lr}`,
-  `--seed ${config.seed}`,
-  `--train-subset ${config.trainSubset}`,
-  `--probe-subset ${config.probeSubset}`,
-  `--augment ${config.augment}`,
-  `--schedule ${config.schedule}`,
-  config.bn ? '--bn' : '',
-  config.baselines ? '' : '--no-baselines',
-  `--out ${config.out}`,
-  values['extra-train-flags'],
-].filter(Boolean);
+const flags = [...runConfigArgs(parseRunConfig(config, values.model)), values['extra-train-flags']].filter(Boolean);
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const rows = Object.entries(files).map(([name, b]) => `| \`${name}\` | ${b.length} | \`${sha(b).slice(0, 16)}…\` |`);
 const readme = `# Assets of the demo page
