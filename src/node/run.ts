@@ -43,12 +43,15 @@ export type TrainConfig = RunConfig;
 /**
  * The config of the run whose checkpoint is in `out`, with the options in `given` that may
  * change on resume (see `resumedConfig`); an option contradicting the saved settings is an
- * OptionError naming it.
+ * OptionError naming it. The checkpoint's config and its model tensors are checked first (a
+ * DataFormatError naming the file).
  */
 export function resumeConfig(out: string, given: Partial<RunConfig>): RunConfig {
   const path = join(out, 'checkpoint.safetensors');
   if (!existsSync(path)) throw new OptionError(`--resume: no checkpoint at ${path}`);
-  const saved = parseRunConfig(loadCheckpoint(path).extra.config, path);
+  const ckpt = loadCheckpoint(path);
+  const saved = parseRunConfig(ckpt.extra.config, path);
+  checkModelTensors(saved, ckpt.model, path);
   return resumedConfig(saved, { ...given, out }, path);
 }
 

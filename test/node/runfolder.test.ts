@@ -117,13 +117,18 @@ describe('--resume takes the run\'s saved settings', () => {
     expect(() => parseTrainArgs(['--resume', '--out', join(root, 'nothing-here')])).toThrow(/--resume: no checkpoint at .*nothing-here\/checkpoint\.safetensors/);
   });
 
-  it('a checkpoint whose config is broken is a DataFormatError naming it', () => {
+  it('a checkpoint whose config is broken, or does not fit its weights, is a DataFormatError naming it', () => {
     const dir = join(root, 'resume-broken');
     mkdirSync(dir);
     const model = buildModel({ ...defaultRunConfig(), hidden: 8, projDim: 4 }, new Rng(0));
     saveCheckpoint(join(dir, 'checkpoint.safetensors'), { model, extra: { config: { encoder: 'rnn', hidden: 8, projDim: 4, steps: 2 } } });
     expect(() => parseTrainArgs(['--resume', '--out', dir])).toThrow(DataFormatError);
     expect(() => parseTrainArgs(['--resume', '--out', dir])).toThrow(/checkpoint\.safetensors: config\.encoder must be one of mlp, conv, got "rnn"/);
+    // A config that does not describe the checkpoint's weights.
+    const lying = join(root, 'resume-lying');
+    mkdirSync(lying);
+    saveCheckpoint(join(lying, 'checkpoint.safetensors'), { model, extra: { config: { ...defaultRunConfig(), hidden: 16, projDim: 4, out: lying } } });
+    expect(() => parseTrainArgs(['--resume', '--out', lying])).toThrow(/checkpoint\.safetensors: tensor 'encoder\.fc1\.\w+' has shape \[8.*needs \[16/);
   });
 
   it('a 1-epoch run resumed to 2 epochs ends where the uninterrupted 2-epoch run ends, bit for bit, and report.json says so', async () => {
