@@ -30,6 +30,8 @@ export { mnistFromIdx } from './data/mnist';
 export type { IdxDType, IdxArray } from './data/idx';
 export { makeDataset, subset, batches, batchCount } from './data/dataset';
 export type { Dataset, BatchOptions, Batch } from './data/dataset';
+export { DATASETS, datasetInfo, holdOut } from './data/registry';
+export type { DatasetName, DatasetInfo } from './data/registry';
 // Spiking neurons and spike encoders. Surrogates live under the `surrogate` namespace, as in snnTorch.
 export * as surrogate from './neurons/surrogate';
 export type { Surrogate } from './neurons/surrogate';

@@ -6,6 +6,8 @@ export * from './index';
 export { writeFileAtomic, readSafetensorsFile, writeSafetensorsFile } from './node/fs';
 export { loadMnist, defaultMnistDir } from './node/mnist';
 export type { LoadMnistOptions } from './node/mnist';
+export { loadDataset, defaultDatasetDir, FASHION_MNIST_DIR } from './node/datasets';
+export type { LoadDatasetOptions } from './node/datasets';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
 export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';
 // The main job behind the CLI: train, evaluate, write the run folder.

@@ -1,7 +1,7 @@
 export { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 export type { BarlowTwinsOptions, NtXentOptions, VicregOptions } from './losses';
-export { randomShift, randomResizedCrop, randomAffine } from './augment';
-export type { ImageShape, ShiftOptions, ResizedCropOptions, AffineOptions } from './augment';
+export { randomShift, randomResizedCrop, randomAffine, randomHorizontalFlip, colorJitter, randomErasing, parseAugmentation } from './augment';
+export type { ImageShape, ShiftOptions, ResizedCropOptions, AffineOptions, FlipOptions, JitterOptions, ErasingOptions, ViewTransform } from './augment';
 export { SpikingMlp, SpikingConvNet, projector, SSLModel, buildModel, encoderFromConfig, encoderFromSpec, modelStateShapes } from './models';
 export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions, EncoderSpec, NeuronSpec } from './models';
 export {
@@ -28,4 +28,6 @@ export type { ModelFile } from './modelfile';
 export { SSLTrainer, sslLoss, representations, datasetFeatures, calibrateBatchNorm } from './trainer';
 export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult, CalibrateOptions } from './trainer';
 export { probe, DEFAULT_PROBE_K } from './evaluate';
-export type { FeatureSet, ProbeOptions, ProbeResult } from './evaluate';
+export type { FeatureSet, ProbeOptions, ProbeResult, LinearFit } from './evaluate';
+export { encoderFeatures, parseRepresentation } from './features';
+export type { RepresentationSpec, EncoderFeatureOptions } from './features';
