@@ -178,6 +178,27 @@ function show(v: JsonValue): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** A shape for an error message: in full up to 8 dimensions, else its first 6, an ellipsis and the count. */
+function shortShape(shape: readonly number[]): string {
+  return shape.length <= 8 ? fmtShape(shape) : `[${shape.slice(0, 6).join(', ')}, … (${shape.length} dimensions)]`;
+}
+
+/**
+ * The byte count of a shape, exactly up to 2^256 (BigInt: a product of safe integers overflows a
+ * double) and "more than 2^256" beyond, stopping there: the exact product of thousands of huge
+ * dimensions costs time quadratic in its digits (80,000 took 11–18 s).
+ */
+function byteCount(shape: readonly number[], size: number): string {
+  if (shape.includes(0)) return '0';
+  let bytes = BigInt(size);
+  for (const d of shape) {
+    bytes *= BigInt(d);
+    if (bytes > BYTE_COUNT_LIMIT) return 'more than 2^256';
+  }
+  return String(bytes);
+}
+const BYTE_COUNT_LIMIT = 2n ** 256n;
+
 function isNonNegativeInt(v: JsonValue): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -283,8 +304,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     let numel = shape.includes(0) ? 0 : 1;
     for (let i = 0; i < shape.length && numel !== 0 && numel * info.size <= dataLength; i++) numel *= shape[i];
     if (numel * info.size !== end - begin) {
-      const needs = shape.reduce((acc, d) => acc * BigInt(d), BigInt(info.size)); // exact, on this error path only
-      throw bad(`${what}: shape ${fmtShape(shape)} of ${dtype} (${info.size} bytes each) needs ${needs} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+      throw bad(`${what}: shape ${shortShape(shape)} of ${dtype} (${info.size} bytes each) needs ${byteCount(shape, info.size)} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
     }
     infos.push({ name, dtype: dtype as SafetensorsDType, size: info.size, shape: shape.slice(), numel, begin, end });
   }

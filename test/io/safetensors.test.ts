@@ -345,6 +345,24 @@ describe('decodeSafetensors: bad files', () => {
     });
   }
 
+  it('rejects a header of 80,000 huge dimensions in linear time, with a message of bounded length', () => {
+    const shape = new Array<number>(80_000).fill(2 ** 32 - 1);
+    const bytes = build(`{"a":{"dtype":"F32","shape":[${shape.join(',')}],"data_offsets":[0,8]}}`, okData);
+    expect(bytes.length).toBeGreaterThan(800_000);
+    const t0 = performance.now();
+    let error: unknown;
+    try {
+      decodeSafetensors(bytes, 'bad.safetensors');
+    } catch (e) {
+      error = e;
+    }
+    // Linear: ~0.1 s here; the exact product took 11–18 s. Generous for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(error).toEqual(new DataFormatError('bad.safetensors: tensor "a": shape [4294967295, 4294967295, 4294967295, 4294967295, 4294967295, 4294967295, … (80000 dimensions)] of F32 (4 bytes each) needs more than 2^256 bytes, but data_offsets [0, 8] hold 8'));
+    // Eight dimensions or fewer are printed whole, with the exact byte count below 2^256.
+    expect(() => decodeSafetensors(build('{"a":{"dtype":"U8","shape":[1,2,3,4,5,6,7,8],"data_offsets":[0,8]}}', okData), 'b')).toThrow('b: tensor "a": shape [1, 2, 3, 4, 5, 6, 7, 8] of U8 (1 bytes each) needs 40320 bytes, but data_offsets [0, 8] hold 8');
+  });
+
   it('names a default source when none is given', () => {
     expect(() => decodeSafetensors(new Uint8Array(2))).toThrow(/^safetensors data: truncated/);
   });
