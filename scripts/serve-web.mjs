@@ -3,11 +3,13 @@
  * Bundles the demo page (web/main.ts and web/worker.ts, with spikessl from src/) into web/dist
  * with tsup, then serves web/ on localhost and prints the address.
  *
- *   node scripts/serve-web.mjs [--port 8080] [--host 127.0.0.1] [--build-only] [--no-build]
+ *   node scripts/serve-web.mjs [--port 8080] [--host 127.0.0.1] [--build-only] [--no-build] [--dir web]
  *
- * `--port 0` picks a free port. The test (test-browser/) imports buildWeb and serveWeb.
+ * `--port 0` picks a free port; `--dir` serves another folder (the tests use it). The browser test
+ * (test-browser/) imports buildWeb and serveWeb; test/scripts/serve-web.test.ts runs this script.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,31 +51,73 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
+/** Sent with every response: no MIME sniffing (a .md or .map file is never run as script), no caching. */
+const COMMON = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+
 /**
- * Serves web/ as static files. Resolves to { url, close } once listening.
- * Only paths inside web/ are served; anything else is a 404.
+ * Serves `dir` (default web/) as static files, GET and HEAD only (405 otherwise). Resolves to
+ * { url, close } once listening. Only regular files whose real path (symbolic links resolved)
+ * lies inside `dir` are served, and no name starting with a dot (dotfiles, .git/); anything else
+ * is a 404. A file that cannot be opened is a 403 and the server keeps running.
  */
-export function serveWeb({ port = 8080, host = '127.0.0.1' } = {}) {
-  const server = createServer((req, res) => {
+export function serveWeb({ port = 8080, host = '127.0.0.1', dir = webDir } = {}) {
+  const base = realpathSync(dir);
+  const reply = (res, status, text, extra = {}) => {
+    res.writeHead(status, { ...COMMON, 'content-type': 'text/plain; charset=utf-8', ...extra }).end(text);
+  };
+  const handle = async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
     let path;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
-      res.writeHead(400).end('bad request');
-      return;
+      return reply(res, 400, 'bad request');
     }
+    if (path.includes('\0')) return reply(res, 400, 'bad request');
     if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(webDir, path));
-    if (!file.startsWith(webDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: ${path}`);
-      return;
+    const notFound = () => reply(res, 404, `not found: ${path}`);
+    if (path.split(/[\\/]/).some((part) => part.startsWith('.'))) return notFound();
+    const file = normalize(join(base, path));
+    if (!file.startsWith(base + sep)) return notFound();
+    let real;
+    try {
+      real = await realpath(file);
+    } catch {
+      return notFound();
     }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
-      'cache-control': 'no-store',
+    if (!real.startsWith(base + sep)) return notFound(); // a symbolic link leading out of dir
+    let fh;
+    try {
+      fh = await open(real, 'r');
+    } catch (e) {
+      return e.code === 'EACCES' || e.code === 'EPERM' ? reply(res, 403, `forbidden: ${path}`) : notFound();
+    }
+    let size;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        return notFound();
+      }
+      size = st.size;
+    } catch {
+      await fh.close().catch(() => {});
+      return notFound();
+    }
+    res.writeHead(200, { ...COMMON, 'content-type': TYPES[extname(real)] ?? 'application/octet-stream', 'content-length': size });
+    if (req.method === 'HEAD') {
+      await fh.close();
+      return res.end();
+    }
+    const stream = fh.createReadStream(); // closes the file when done
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) reply(res, 500, 'internal error');
+      else res.destroy();
     });
-    createReadStream(file).pipe(res);
   });
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
@@ -93,6 +137,7 @@ if (invokedDirectly) {
       host: { type: 'string', default: '127.0.0.1' },
       'build-only': { type: 'boolean', default: false },
       build: { type: 'boolean', default: true },
+      dir: { type: 'string', default: webDir },
     },
     allowNegative: true,
   });
@@ -108,7 +153,7 @@ if (invokedDirectly) {
   }
   if (!values['build-only']) {
     try {
-      const { url } = await serveWeb({ port, host: values.host });
+      const { url } = await serveWeb({ port, host: values.host, dir: values.dir });
       console.log(`spikessl demo page: ${url}  (Ctrl-C to stop)`);
     } catch (e) {
       const why = e.code === 'EADDRINUSE' ? `port ${port} is in use (--port 0 picks a free one)` : e.message;
