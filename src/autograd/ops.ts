@@ -279,6 +279,7 @@ export function checkCrossEntropy(z: Tensor, targets: Int32Array): void {
   if (n === 0) throw new ShapeError('crossEntropy: the mean over an empty batch is undefined');
   for (let i = 0; i < n; i++) {
     const t = targets[i];
+    if (!Number.isInteger(t)) throw new ShapeError(`crossEntropy: targets must be integer class indices, got ${t} at row ${i}`);
     if (!(t >= 0 && t < c)) throw new ShapeError(`crossEntropy: target ${t} at row ${i} is outside the ${c} classes`);
   }
 }

@@ -4,12 +4,17 @@
  */
 import { OptionError, ShapeError, fmtShape } from '../errors';
 import type { Rng } from '../rng';
+import { allocate } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
 const TWO_POW_32 = 4294967296;
 
 function checkSteps(steps: number, op: string): void {
-  if (!Number.isInteger(steps) || steps < 1) throw new OptionError(`${op}: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new OptionError(`${op}: steps must be a positive integer, got ${typeof steps === 'string' ? `'${steps}'` : steps}`);
+}
+
+function checkInput(x: Tensor, op: string): void {
+  if (!(x instanceof Tensor)) throw new OptionError(`${op}: expected a Tensor of intensities, got ${x === null ? 'null' : typeof x}`);
 }
 
 /** Options of {@link poisson}. */
@@ -90,7 +95,8 @@ class Draws {
  * gain and offset also apply to a time-varying input.
  *
  * Two calls on the same batch give two independent encodings: the two "views" of
- * self-supervised learning.
+ * self-supervised learning. An `OptionError` for a missing `rng`, steps that are not a positive
+ * integer and values outside [0, 1]; a `ShapeError` when T × x.size is more than a tensor holds.
  *
  * @example
  * ```ts
@@ -102,7 +108,12 @@ class Draws {
  * ```
  */
 export function poisson(x: Tensor, options: PoissonOptions): Tensor {
+  checkInput(x, 'poisson');
+  if (options === null || typeof options !== 'object') throw new OptionError('poisson: options { steps, rng } are required, e.g. poisson(x, { steps: 8, rng: new Rng(0) })');
   const { rng } = options;
+  if (rng === null || typeof rng !== 'object' || typeof (rng as Partial<Rng>).nextU32 !== 'function') {
+    throw new OptionError(`poisson: rng must be an Rng (every random function takes one), got ${rng === null ? 'null' : typeof rng}`);
+  }
   const timeVarying = options.timeVarying ?? false;
   const gain = options.gain ?? 1;
   const offset = options.offset ?? 0;
@@ -115,9 +126,9 @@ export function poisson(x: Tensor, options: PoissonOptions): Tensor {
     if (x.ndim < 1 || x.shape[0] < 1) throw new ShapeError(`poisson: a time-varying input must be [T, ...] with T ≥ 1, got ${fmtShape(x.shape)}`);
     const T = x.shape[0];
     if (options.steps !== undefined && options.steps !== T) throw new OptionError(`poisson: steps ${options.steps} disagrees with the time-varying input's ${T} steps (omit steps)`);
+    const out = allocate([first + T, ...x.shape.slice(1)], 'poisson'); // before any work: T·size may be too large
     const n = x.size / T;
     const draws = new Draws(n);
-    const out = new Float32Array((first + T) * n);
     for (let t = 0; t < T; t++) {
       draws.classify(x.data, t * n, n, gain, offset, clamp);
       draws.draw(out, (first + t) * n, rng);
@@ -127,10 +138,10 @@ export function poisson(x: Tensor, options: PoissonOptions): Tensor {
   const steps = options.steps as number;
   checkSteps(steps, 'poisson');
   if (first >= steps) throw new OptionError(`poisson: firstSpikeTime must be below steps (${steps}), got ${first}`);
+  const out = allocate([steps, ...x.shape], 'poisson'); // before any work: T·size may be too large
   const n = x.size;
   const draws = new Draws(n);
   draws.classify(x.data, 0, n, gain, offset, clamp);
-  const out = new Float32Array(steps * n);
   for (let t = first; t < steps; t++) draws.draw(out, t * n, rng);
   return new Tensor(out, [steps, ...x.shape], { binary: true });
 }
@@ -155,6 +166,8 @@ export interface LatencyOptions {
  * and elements with x ≤ threshold, or whose time is ≥ T, stay silent. Inputs in [0, 1].
  */
 export function latency(x: Tensor, options: LatencyOptions): Tensor {
+  checkInput(x, 'latency');
+  if (options === null || typeof options !== 'object') throw new OptionError('latency: options { steps } are required');
   const { steps } = options;
   checkSteps(steps, 'latency');
   const linear = options.linear ?? false;
@@ -162,8 +175,8 @@ export function latency(x: Tensor, options: LatencyOptions): Tensor {
   const threshold = options.threshold ?? 0.01;
   if (!(tau >= 0) || !Number.isFinite(tau)) throw new OptionError(`latency: tau must be a non-negative finite number, got ${tau}`);
   if (!(threshold >= 0 && threshold < 1)) throw new OptionError(`latency: threshold must lie in [0, 1), got ${threshold}`);
+  const out = allocate([steps, ...x.shape], 'latency');
   const n = x.size;
-  const out = new Float32Array(steps * n);
   for (let i = 0; i < n; i++) {
     const v = x.data[i];
     if (!(v >= 0 && v <= 1)) throw new OptionError(`latency: values must lie in [0, 1], got ${v} at flat index ${i}`);

@@ -20,7 +20,7 @@ export type Decay = number | readonly number[] | Tensor;
 export interface LeakyOptions {
   /** Membrane decay β ∈ [0, 1] (clamped in the forward pass, as snnTorch does). Required. */
   beta: Decay;
-  /** Firing threshold θ. Default 1. */
+  /** Firing threshold θ > 0. Default 1. */
   threshold?: number;
   /** Train β. Default false. */
   learnBeta?: boolean;
@@ -37,7 +37,17 @@ export interface LeakyOptions {
   stateful?: boolean;
 }
 
+/** How a value that is not the expected type reads in a message: its type, and strings quoted. */
+function kindOf(v: unknown): string {
+  if (typeof v === 'string') return `the string '${v.length > 20 ? `${v.slice(0, 17)}...` : v}'`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array of non-numbers';
+  return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'null-prototype object'}` : `a ${typeof v}`;
+}
+
 function decayTensor(d: Decay, name: string): Tensor {
+  const isNumbers = Array.isArray(d) && d.every((v) => typeof v === 'number');
+  if (!(d instanceof Tensor) && typeof d !== 'number' && !isNumbers) throw new OptionError(`${name} must be a number in [0, 1], an array of them or a Tensor, got ${kindOf(d)}`);
   const t = d instanceof Tensor ? d.clone() : typeof d === 'number' ? tensor(d) : tensor(d as number[]);
   for (const v of t.data) {
     if (!(v >= 0 && v <= 1)) throw new OptionError(`${name} must lie in [0, 1], got ${v}`);
@@ -82,7 +92,9 @@ export class Leaky extends Module {
     this.surrogate = options.surrogate ?? atan();
     this.stateful = options.stateful ?? false;
     const th = options.threshold ?? 1;
-    if (!Number.isFinite(th)) throw new OptionError(`Leaky: threshold must be finite, got ${th}`);
+    if (typeof th !== 'number') throw new OptionError(`Leaky: threshold must be a positive number, got ${kindOf(th)}`);
+    // θ ≤ 0 fires a neuron whenever its membrane is above a non-positive level: nearly every step, whatever the input.
+    if (!(th > 0) || !Number.isFinite(th)) throw new OptionError(`Leaky: threshold must be a positive finite number, got ${th}`);
     this.beta = this.register('beta', decayTensor(options.beta, 'Leaky: beta'), options.learnBeta ?? false);
     this.threshold = this.register('threshold', tensor(th), options.learnThreshold ?? false);
   }

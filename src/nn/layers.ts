@@ -8,6 +8,7 @@ import * as F from '../autograd/functional';
 import { OptionError } from '../errors';
 import type { Rng } from '../rng';
 import { type Pair, toPair } from '../tensor/conv';
+import { checkSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { avgPool2d, conv2d, dropout, flatten, linear, maxPool2d } from './functional';
 import { defaultRng, kaimingUniform, uniformFill } from './init';
@@ -48,6 +49,7 @@ export class Linear extends Module {
     super();
     checkCount(inFeatures, 'inFeatures', 'Linear');
     checkCount(outFeatures, 'outFeatures', 'Linear');
+    checkSize([outFeatures, inFeatures], 'Linear: weight [out, in]');
     const rng = options.rng ?? defaultRng();
     this.weight = Parameter.from(kaimingUniform([outFeatures, inFeatures], rng, { a: Math.sqrt(5) }));
     this.bias = (options.bias ?? true) ? Parameter.from(uniformFill(new Tensor(new Float32Array(outFeatures), [outFeatures]), inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0, rng)) : null;
@@ -100,6 +102,7 @@ export class Conv2d extends Module {
     this.kernelSize = toPair(kernelSize, 'kernel size', 'Conv2d', 1);
     this.stride = toPair(options.stride ?? 1, 'stride', 'Conv2d', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 'Conv2d', 0);
+    checkSize([outChannels, inChannels, ...this.kernelSize], 'Conv2d: weight [out, in, kh, kw]');
     const rng = options.rng ?? defaultRng();
     const fanIn = inChannels * this.kernelSize[0] * this.kernelSize[1];
     this.weight = Parameter.from(kaimingUniform([outChannels, inChannels, ...this.kernelSize], rng, { a: Math.sqrt(5) }));

@@ -163,6 +163,59 @@ export function loadCheckpoint(path: string): Checkpoint {
   };
 }
 
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+const brief = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+};
+
+/**
+ * `extra[key]` of a loaded checkpoint as a list of finite numbers ([] when absent). A
+ * DataFormatError naming `path` and the first bad element otherwise, so a damaged or edited
+ * checkpoint cannot put strings into, say, a loss curve.
+ *
+ * @example
+ * ```ts
+ * const losses = extraNumbers(loadCheckpoint(path).extra, 'batchLoss', path);
+ * ```
+ */
+export function extraNumbers(extra: Record<string, unknown>, key: string, path: string): number[] {
+  const v = extra[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new DataFormatError(`${path}: checkpoint extra '${key}' should be a list of numbers, got ${brief(v)}`);
+  const bad = v.findIndex((x) => !isFiniteNumber(x));
+  if (bad >= 0) throw new DataFormatError(`${path}: checkpoint extra '${key}' should be a list of finite numbers, element ${bad} is ${brief(v[bad])}`);
+  return v as number[];
+}
+
+/**
+ * `extra[key]` of a loaded checkpoint as a list of objects ([] when absent), each holding the
+ * named fields: `'number'` a finite number, `'numbers'` a list of them (other fields are kept
+ * unchecked). A DataFormatError naming `path`, the element and the field otherwise.
+ *
+ * @example
+ * ```ts
+ * const epochs = extraRecords(ckpt.extra, 'epochs', path, { epoch: 'number', meanLoss: 'number', density: 'numbers', seconds: 'number' });
+ * ```
+ */
+export function extraRecords<T = Record<string, unknown>>(extra: Record<string, unknown>, key: string, path: string, fields: Readonly<Record<string, 'number' | 'numbers'>>): T[] {
+  const v = extra[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new DataFormatError(`${path}: checkpoint extra '${key}' should be a list of objects, got ${brief(v)}`);
+  v.forEach((item, i) => {
+    if (!isRecord(item)) throw new DataFormatError(`${path}: checkpoint extra '${key}' element ${i} should be an object, got ${brief(item)}`);
+    for (const [field, kind] of Object.entries(fields)) {
+      const x = item[field];
+      const ok = kind === 'number' ? isFiniteNumber(x) : Array.isArray(x) && x.every(isFiniteNumber);
+      if (!ok) throw new DataFormatError(`${path}: checkpoint extra '${key}' element ${i} field '${field}' should be ${kind === 'number' ? 'a finite number' : 'a list of finite numbers'}, got ${brief(x)}`);
+    }
+  });
+  return v as T[];
+}
+
 /** The objects {@link restoreCheckpoint} fills in; each one given must have its part in the checkpoint. */
 export interface RestoreTargets {
   model?: Module;

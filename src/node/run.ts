@@ -33,7 +33,7 @@ import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } f
 import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
 import { Tensor } from '../tensor/tensor';
-import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
+import { extraNumbers, extraRecords, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { ensureDirectory, readSafetensorsFile, writeFileAtomic } from './fs';
 import { loadMnist } from './mnist';
 
@@ -150,9 +150,8 @@ async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probe
   if (config.resume) {
     const restored = restoreCheckpoint(loadCheckpoint(ckptPath), { model, optimizer, scheduler, rng: streams.train });
     trainer.epoch = restored.epoch ?? 0;
-    const prev = restored.extra as { batchLoss?: number[]; epochs?: RunReport['epochs'] };
-    batchLoss.push(...(prev.batchLoss ?? []));
-    epochs.push(...(prev.epochs ?? []));
+    batchLoss.push(...extraNumbers(restored.extra, 'batchLoss', ckptPath));
+    epochs.push(...extraRecords<RunReport['epochs'][number]>(restored.extra, 'epochs', ckptPath, { epoch: 'number', meanLoss: 'number', density: 'numbers', seconds: 'number' }));
     log(`resumed from ${ckptPath} after epoch ${trainer.epoch}`);
   }
 

@@ -109,6 +109,7 @@ export class SpikingMlp extends Module implements SpikingEncoder {
     const inputs = options.inputs ?? 784;
     const hidden = options.hidden ?? [512, 512];
     if (hidden.length === 0) throw new OptionError('SpikingMlp: hidden must list at least one layer size');
+    if (!hidden.every((h) => Number.isInteger(h) && h >= 1)) throw new OptionError(`SpikingMlp: hidden layer sizes must be integers ≥ 1, got [${hidden.join(', ')}]`);
     const neurons = neuronSpec(options);
     this.architecture = neurons && { kind: 'mlp', inputs, hidden: [...hidden], batchNorm: options.batchNorm ?? false, neuron: neurons };
     let fanIn = inputs;

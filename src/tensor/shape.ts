@@ -12,6 +12,34 @@ export function checkShape(shape: Shape, op: string): void {
   }
 }
 
+/** The most elements one tensor may hold: 2^32, the longest Float32Array V8 (Node.js, Chromium) allows. */
+export const MAX_ELEMENTS = 2 ** 32;
+
+/**
+ * The element count of `shape`, after checking it: a ShapeError naming `op` unless every
+ * dimension is a non-negative integer and the count is at most {@link MAX_ELEMENTS}.
+ */
+export function checkSize(shape: Shape, op: string): number {
+  checkShape(shape, op);
+  const n = sizeOf(shape); // a double: past 2^53 inexact, past 1.8e308 Infinity, either way > MAX_ELEMENTS
+  if (n > MAX_ELEMENTS) throw new ShapeError(`${op}: shape ${fmtShape(shape)} holds ${n} elements, more than the ${MAX_ELEMENTS} (2^32) a tensor can hold`);
+  return n;
+}
+
+/**
+ * A zeroed Float32Array of `shape`'s element count. A ShapeError naming `op` (not a RangeError)
+ * when the shape is invalid, holds more than {@link MAX_ELEMENTS}, or memory runs out.
+ */
+export function allocate(shape: Shape, op: string): Float32Array {
+  const n = checkSize(shape, op);
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(`${op}: cannot allocate shape ${fmtShape(shape)} (${n} float32 values, ${((4 * n) / 2 ** 30).toFixed(1)} GiB): out of memory`);
+  }
+}
+
 /** Number of elements of a shape (1 for a scalar `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;

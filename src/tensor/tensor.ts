@@ -1,7 +1,7 @@
 /** The `Tensor`: a contiguous row-major Float32Array and its shape, plus the fields autograd fills in. */
 import { ShapeError, fmtShape } from '../errors';
 import type { Rng } from '../rng';
-import { type Shape, checkShape, sizeOf } from './shape';
+import { type Shape, allocate, checkShape, sizeOf } from './shape';
 
 /**
  * The autograd node that produced a tensor. Declared here so a tensor can point at it;
@@ -156,8 +156,7 @@ export function tensor(
 
 /** A tensor of zeros. */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  checkShape(shape, 'zeros');
-  return new Tensor(new Float32Array(sizeOf(shape)), shape, options);
+  return new Tensor(allocate(shape, 'zeros'), shape, options);
 }
 
 /** A tensor of ones. */
@@ -167,8 +166,7 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** A tensor filled with `value`. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
-  checkShape(shape, 'full');
-  return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape, options);
+  return new Tensor(allocate(shape, 'full').fill(value), shape, options);
 }
 
 /** A zero tensor of another tensor's shape. */
@@ -183,36 +181,34 @@ export function arange(start: number, stop?: number, step = 1): Tensor {
     start = 0;
   }
   if (step === 0 || !Number.isFinite(step)) throw new ShapeError(`arange: step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ShapeError(`arange: start and stop must be finite numbers, got ${start} and ${stop}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const data = new Float32Array(n);
+  const data = allocate([n], 'arange');
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n]);
 }
 
 /** An n×m identity matrix (m defaults to n). */
 export function eye(n: number, m = n): Tensor {
-  checkShape([n, m], 'eye');
-  const data = new Float32Array(n * m);
+  const data = allocate([n, m], 'eye');
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new Tensor(data, [n, m]);
 }
 
 /** Uniform values in [low, high) drawn from `rng`. */
 export function rand(shape: Shape, rng: Rng, options: TensorOptions & { low?: number; high?: number } = {}): Tensor {
-  checkShape(shape, 'rand');
+  const data = allocate(shape, 'rand');
   const low = options.low ?? 0;
   const span = (options.high ?? 1) - low;
-  const data = new Float32Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = low + span * rng.uniform();
   return new Tensor(data, shape, options);
 }
 
 /** Normal values with mean `mean` (0) and standard deviation `std` (1) drawn from `rng`. */
 export function randn(shape: Shape, rng: Rng, options: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
-  checkShape(shape, 'randn');
+  const data = allocate(shape, 'randn');
   const mean = options.mean ?? 0;
   const std = options.std ?? 1;
-  const data = new Float32Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
   return new Tensor(data, shape, options);
 }
