@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeSafetensors } from '../src/io/safetensors';
+import { encodeModelFile } from '../src/ssl/modelfile';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseTrainArgs } from '../src/cli';
@@ -8,7 +11,7 @@ import { Leaky } from '../src/neurons/modules';
 import { fastSigmoid } from '../src/neurons/surrogate';
 import { Rng } from '../src/rng';
 import { randomAffine, randomShift } from '../src/ssl/augment';
-import { RUN_OPTIONS, augmentation, flagOf, lossConfig, lossFunction, runConfigArgs } from '../src/ssl/config';
+import { RUN_OPTIONS, augmentation, defaultRunConfig, flagOf, lossConfig, lossFunction, runConfigArgs } from '../src/ssl/config';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from '../src/ssl/losses';
 import { SpikingMlp, buildModel } from '../src/ssl/models';
 import { Tensor } from '../src/tensor/tensor';
@@ -128,6 +131,12 @@ describe('spikessl CLI options', () => {
   });
 
   it('bad options give a one-line error and exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spikessl-cli-'));
+    const small = { ...defaultRunConfig(), hidden: 8, projDim: 4, steps: 2 };
+    const modelFile = join(dir, 'model.safetensors');
+    writeFileSync(modelFile, encodeModelFile(buildModel(small, new Rng(0)), small));
+    const badModelFile = join(dir, 'bad.safetensors');
+    writeFileSync(badModelFile, encodeSafetensors(buildModel(small, new Rng(0)).stateDict(), { config: JSON.stringify({ ...small, encoder: 'xyz' }) }));
     const cases: Array<[string[], RegExp]> = [
       [['train', '--epochs=-1'], /--epochs must be an integer ≥ 0, got '-1'/],
       [['train', '--epochs', '-1'], /--epochs must be an integer ≥ 0, got '-1'/],
@@ -178,6 +187,8 @@ describe('spikessl CLI options', () => {
       [['eval', '--checkpoint', '/nonexistent/model.safetensors'], /--checkpoint: no file at \/nonexistent\/model\.safetensors/],
       [['eval', '--checkpoint', 'x', '--loss', 'ntxent'], /--loss is an option of train, not of eval/],
       [['eval', '--checkpoint', tmpdir()], /--checkpoint: .* is a directory, expected a model or checkpoint file/],
+      [['eval', '--checkpoint', modelFile, '--probe-subset', '5', '--threads', '1'], /--probe-subset must be 0 \(all\) or at least 20, kNN's k, got 5/],
+      [['eval', '--checkpoint', badModelFile, '--threads', '1'], /bad\.safetensors: config\.encoder must be one of mlp, conv, got "xyz"/],
       [['fly'], /unknown command 'fly'/],
     ];
     for (const [args, message] of cases) {

@@ -25,6 +25,7 @@ import {
   lossFunction,
   parseRunConfig,
   resumedConfig,
+  runConfigProblem,
   runStreams,
   surrogateType,
 } from '../ssl/config';
@@ -288,7 +289,9 @@ export async function runEval(options: { checkpoint: string; dataDir?: string; p
   }
   checkModelTensors(config, state, path);
   const evalSteps = options.evalSteps || config.evalSteps || config.steps;
-  checkRunConfig({ ...config, probeSubset: options.probeSubset, evalSteps }); // the sizes evaluation allocates
+  // The eval options against the model's sizes (the file's own config was checked as it was read).
+  const problem = runConfigProblem({ ...config, probeSubset: options.probeSubset, evalSteps });
+  if (problem) throw new OptionError(problem);
   const model = modelFromState(config, state);
   const fullTrain = loadMnist({ split: 'train', dir: options.dataDir });
   const test = loadMnist({ split: 'test', dir: options.dataDir });

@@ -4,7 +4,7 @@
  * rate, and the non-spiking projector the SSL loss sees.
  */
 import { reshape } from '../autograd/functional';
-import { OptionError } from '../errors';
+import { OptionError, ShapeError, fmtShape } from '../errors';
 import { Leaky } from '../neurons/modules';
 import type { ResetMechanism } from '../neurons/lif';
 import { type Surrogate, surrogateFromSpec, surrogateSpec } from '../neurons/surrogate';
@@ -124,6 +124,8 @@ export class SpikingMlp extends Module implements SpikingEncoder {
   }
 
   forwardLayers(x: Tensor): Tensor[] {
+    const inputs = this.stages[0].fc.inFeatures;
+    if (x.ndim !== 3 || x.shape[2] !== inputs) throw notSpikes('SpikingMlp', x, `[T, B, ${inputs}]`);
     const out: Tensor[] = [];
     let s = x;
     for (const { fc, bn, lif } of this.stages) {
@@ -144,6 +146,12 @@ export class SpikingMlp extends Module implements SpikingEncoder {
   spec(): EncoderConfig | null {
     return this.constructor === SpikingMlp ? this.architecture : null;
   }
+}
+
+/** The error for an input that is not time-first spikes, e.g. a batch of images [B, 784] given without encoding. */
+function notSpikes(name: string, x: Tensor, expected: string): ShapeError {
+  const hint = x.ndim === 2 ? ' (a batch of images? encode it first, e.g. poisson(x, { steps, rng }))' : '';
+  return new ShapeError(`${name}.forward: expected time-first spikes ${expected}, got ${fmtShape(x.shape)}${hint}`);
 }
 
 function neuron(o: NeuronOptions): Leaky {
@@ -201,6 +209,8 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
   }
 
   forwardLayers(x: Tensor): Tensor[] {
+    const flat = x.ndim === 3 && x.shape[2] === 784;
+    if (!flat && !(x.ndim === 5 && x.shape[2] === 1 && x.shape[3] === 28 && x.shape[4] === 28)) throw notSpikes('SpikingConvNet', x, '[T, B, 784] or [T, B, 1, 28, 28]');
     const [T, B] = x.shape;
     const s = x.ndim === 3 ? reshape(x, [T, B, 1, 28, 28]) : x;
     let cur = this.pool.forward(this.conv1.forward(s));

@@ -6,6 +6,7 @@ import { Rng } from '../../src/rng';
 import { SpikingConvNet, SpikingMlp, encoderFromSpec, projector } from '../../src/ssl/models';
 import { custom, sigmoid } from '../../src/neurons/surrogate';
 import { Tensor } from '../../src/tensor/tensor';
+import { ShapeError } from '../../src/errors';
 import { sum } from '../../src/autograd/functional';
 
 const images = (b: number, seed: number) => {
@@ -57,5 +58,18 @@ describe('encoders and projector', () => {
     // A subclass may compute differently: no replica is made of it.
     class Doubled extends SpikingMlp {}
     expect(new Doubled({ rng: new Rng(0) }).spec()).toBeNull();
+  });
+
+  it('an input that is not time-first spikes is a ShapeError saying what was expected, not 4 time steps of one sample', () => {
+    const mlp = new SpikingMlp({ hidden: [8, 8], rng: new Rng(0) });
+    const batch = images(4, 1); // [4, 784]: images, not encoded
+    expect(() => mlp.forward(batch)).toThrow(ShapeError);
+    expect(() => mlp.forward(batch)).toThrow(/SpikingMlp\.forward: expected time-first spikes \[T, B, 784\], got \[4, 784\] \(a batch of images\? encode it first/);
+    expect(() => mlp.forward(new Tensor(new Float32Array(2 * 3 * 10), [2, 3, 10]))).toThrow(/expected time-first spikes \[T, B, 784\], got \[2, 3, 10\]/);
+    const conv = new SpikingConvNet({ channels: [2, 2], features: 4, rng: new Rng(0) });
+    expect(() => conv.forward(batch)).toThrow(/SpikingConvNet\.forward: expected time-first spikes \[T, B, 784\] or \[T, B, 1, 28, 28\], got \[4, 784\]/);
+    // Both accepted layouts give the same spikes.
+    const v = poisson(images(2, 3), { steps: 2, rng: new Rng(4) });
+    expect(Array.from(conv.forward(v).data)).toEqual(Array.from(conv.forward(new Tensor(v.data, [2, 2, 1, 28, 28])).data));
   });
 });
