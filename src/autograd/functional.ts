@@ -7,7 +7,7 @@ import * as K from '../tensor';
 import type { Axes } from '../tensor/reduce';
 import type { SliceRange } from '../tensor/layout';
 import { Tensor } from '../tensor/tensor';
-import { apply, checkCrossEntropy } from './ops';
+import { RULES, apply, applyRule, checkCrossEntropy } from './ops';
 
 /** A tensor or a plain number (taken as a scalar tensor that needs no gradient). */
 export type TensorLike = Tensor | number;
@@ -58,6 +58,30 @@ export const mean = (a: Tensor, axes?: Axes, keepdim = false): Tensor => apply('
 /** Maximum over `axes` (all by default); ties send the whole gradient to the first maximal element. */
 export const max = (a: Tensor, axes?: Axes, keepdim = false): Tensor => apply('max', [a], { axes, keepdim });
 
+/**
+ * {@link max} that also returns where each maximum is: `indices[j]` is the position of the
+ * first maximal element of output j's block, counted over the reduced axes in row-major order
+ * (for one axis, its index along that axis, as `torch.max(x, dim)` returns). One pass: the
+ * indices are the ones the backward rule keeps.
+ *
+ * @example
+ * ```ts
+ * const { values, indices } = maxWithIndices(tensor([[1, 5, 2], [7, 0, 7]]), 1); // [5, 7], Int32Array [1, 0]
+ * ```
+ */
+export function maxWithIndices(a: Tensor, axes?: Axes, keepdim = false): { values: Tensor; indices: Int32Array } {
+  let indices: Int32Array = new Int32Array(0);
+  const rule = RULES.max;
+  const values = applyRule('max', {
+    forward: (x, attrs, save) => rule.forward(x, attrs, (s) => {
+      indices = s;
+      save(s);
+    }),
+    backward: rule.backward,
+  }, [a], { axes, keepdim });
+  return { values, indices };
+}
+
 /** Options of {@link variance} and {@link std}. */
 export interface VarOptions {
   keepdim?: boolean;
@@ -93,7 +117,7 @@ export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
 }
 /** Joins tensors along `axis`. */
 export const concat = (tensors: readonly Tensor[], axis = 0): Tensor => apply('concat', tensors, { axis });
-/** The sub-tensor of one `[start, end)` range per leading axis (null keeps an axis whole). */
+/** The sub-tensor of one `[start, end, step?)` range per leading axis (null keeps an axis whole), as `a[s:e:step]` in PyTorch. */
 export const slice = (a: Tensor, ranges: readonly SliceRange[]): Tensor => apply('slice', [a], { ranges });
 
 /**

@@ -124,58 +124,89 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 }
 
 /** A per-axis range `[start, end)`; negative values count from the end; null keeps the whole axis. */
-export type SliceRange = readonly [number, number?] | null | undefined;
+/** [start, end?, step?] on one axis (negative start/end count from the end; step ≥ 1), or null/undefined for the whole axis. */
+export type SliceRange = readonly [number, number?, number?] | null | undefined;
 
 /**
- * Copies the sub-tensor selected by one range per leading axis (missing trailing ranges
- * keep their axes whole). Ranges must lie inside the tensor: nothing is clamped.
+ * Where a slice starts in `shape`'s flat data (`base`), its shape, and per axis the distance in
+ * that data between consecutive selected elements (the axis stride times its step).
  */
-export function slice(a: Tensor, ranges: readonly SliceRange[]): Tensor {
-  const nd = a.ndim;
-  if (ranges.length > nd) throw new ShapeError(`slice: ${ranges.length} ranges for a tensor of shape ${fmtShape(a.shape)}`);
-  const starts = new Array<number>(nd);
+function slicePlan(shape: Shape, ranges: readonly SliceRange[], op: string): { base: number; outShape: number[]; hops: number[] } {
+  const nd = shape.length;
+  if (ranges.length > nd) throw new ShapeError(`${op}: ${ranges.length} ranges for a tensor of shape ${fmtShape(shape)}`);
+  const st = stridesOf(shape);
   const outShape = new Array<number>(nd);
+  const hops = new Array<number>(nd);
+  let base = 0;
   for (let d = 0; d < nd; d++) {
-    const dim = a.shape[d];
+    const dim = shape[d];
     const r = ranges[d];
     if (r === null || r === undefined) {
-      starts[d] = 0;
       outShape[d] = dim;
+      hops[d] = st[d];
       continue;
     }
     let s = r[0];
     let e = r[1] ?? dim;
-    if (!Number.isInteger(s) || !Number.isInteger(e)) throw new ShapeError(`slice: range [${r.join(', ')}] on axis ${d} is not integer`);
+    const step = r[2] ?? 1;
+    if (!Number.isInteger(s) || !Number.isInteger(e)) throw new ShapeError(`${op}: range [${r.join(', ')}] on axis ${d} is not integer`);
+    if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step ${step} on axis ${d} must be an integer ≥ 1`);
     if (s < 0) s += dim;
     if (e < 0) e += dim;
     if (s < 0 || e > dim || s > e) {
-      throw new ShapeError(`slice: range [${r.join(', ')}] is outside axis ${d} of size ${dim} (shape ${fmtShape(a.shape)})`);
+      throw new ShapeError(`${op}: range [${r.join(', ')}] is outside axis ${d} of size ${dim} (shape ${fmtShape(shape)})`);
     }
-    starts[d] = s;
-    outShape[d] = e - s;
+    base += s * st[d];
+    // Elements s, s + step, … below e: ⌈(e − s)/step⌉ of them.
+    outShape[d] = Math.ceil((e - s) / step);
+    hops[d] = st[d] * step;
   }
+  return { base, outShape, hops };
+}
+
+/**
+ * Visits the slice's rows: calls `row(o, ia)` for each run of `inner` output elements starting
+ * at output offset o and input offset ia (consecutive input elements `hop` apart).
+ */
+function walkSlice(outShape: readonly number[], hops: readonly number[], base: number, row: (o: number, ia: number) => void): void {
+  const nd = outShape.length;
   const n = sizeOf(outShape);
-  const out = new Float32Array(n);
-  if (n === 0) return new Tensor(out, outShape, { binary: a.binary });
-  const st = stridesOf(a.shape);
-  let base = 0;
-  for (let d = 0; d < nd; d++) base += starts[d] * st[d];
-  if (nd === 0) {
-    out[0] = a.data[0];
-    return new Tensor(out, outShape, { binary: a.binary });
-  }
   const inner = outShape[nd - 1];
   const idx = new Array<number>(nd).fill(0);
   let ia = base;
   for (let o = 0; o < n; o += inner) {
-    out.set(a.data.subarray(ia, ia + inner), o);
+    row(o, ia);
     for (let d = nd - 2; d >= 0; d--) {
-      ia += st[d];
+      ia += hops[d];
       if (++idx[d] < outShape[d]) break;
-      ia -= st[d] * outShape[d];
+      ia -= hops[d] * outShape[d];
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * Copies the sub-tensor selected by one range per leading axis (missing trailing ranges
+ * keep their axes whole), as `a[s:e:step]` in NumPy and PyTorch with a positive step. Ranges
+ * must lie inside the tensor: nothing is clamped.
+ */
+export function slice(a: Tensor, ranges: readonly SliceRange[]): Tensor {
+  const { base, outShape, hops } = slicePlan(a.shape, ranges, 'slice');
+  const nd = a.ndim;
+  const n = sizeOf(outShape);
+  const out = new Float32Array(n);
+  if (n === 0) return new Tensor(out, outShape, { binary: a.binary });
+  if (nd === 0) {
+    out[0] = a.data[0];
+    return new Tensor(out, outShape, { binary: a.binary });
+  }
+  const src = a.data;
+  const inner = outShape[nd - 1];
+  const hop = hops[nd - 1];
+  if (hop === 1) walkSlice(outShape, hops, base, (o, ia) => out.set(src.subarray(ia, ia + inner), o));
+  else walkSlice(outShape, hops, base, (o, ia) => {
+    for (let k = 0; k < inner; k++) out[o + k] = src[ia + k * hop];
+  });
   return new Tensor(out, outShape, { binary: a.binary });
 }
 
@@ -184,32 +215,21 @@ export function slice(a: Tensor, ranges: readonly SliceRange[]): Tensor {
  * position (used by slice's backward rule).
  */
 export function unslice(shape: Shape, ranges: readonly SliceRange[], g: Tensor): Tensor {
+  const { base, outShape, hops } = slicePlan(shape, ranges, 'unslice');
   const nd = shape.length;
-  const st = stridesOf(shape);
   const out = new Float32Array(sizeOf(shape));
-  let base = 0;
-  for (let d = 0; d < ranges.length; d++) {
-    const r = ranges[d];
-    if (r) base += (r[0] < 0 ? r[0] + shape[d] : r[0]) * st[d];
-  }
   if (g.size === 0) return new Tensor(out, shape);
   if (nd === 0) {
     out[0] = g.data[0];
     return new Tensor(out, shape);
   }
-  const gs = g.shape;
-  const inner = gs[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let ia = base;
-  for (let o = 0; o < g.size; o += inner) {
-    out.set(g.data.subarray(o, o + inner), ia);
-    for (let d = nd - 2; d >= 0; d--) {
-      ia += st[d];
-      if (++idx[d] < gs[d]) break;
-      ia -= st[d] * gs[d];
-      idx[d] = 0;
-    }
-  }
+  const gd = g.data;
+  const inner = outShape[nd - 1];
+  const hop = hops[nd - 1];
+  if (hop === 1) walkSlice(outShape, hops, base, (o, ia) => out.set(gd.subarray(o, o + inner), ia));
+  else walkSlice(outShape, hops, base, (o, ia) => {
+    for (let k = 0; k < inner; k++) out[ia + k * hop] = gd[o + k];
+  });
   return new Tensor(out, shape);
 }
 
