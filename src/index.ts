@@ -36,7 +36,7 @@ export type { DatasetName, DatasetInfo } from './data/registry';
 export * as surrogate from './neurons/surrogate';
 export type { Surrogate } from './neurons/surrogate';
 export { lif, spike, firingRate, spikeCount, Leaky, IF, Synaptic } from './neurons/index';
-export type { LifParameters, LifState, LifResult, ResetMechanism, LeakyOptions, IFOptions, SynapticOptions, Decay } from './neurons/index';
+export type { LifParameters, LifState, LifResult, ResetMechanism, LeakyOptions, LeakyStep, IFOptions, SynapticOptions, Decay } from './neurons/index';
 export { poisson, latency, delta } from './encoding/index';
 export type { PoissonOptions, LatencyOptions, DeltaOptions } from './encoding/index';
 // Classic classifiers and metrics for judging learned representations.

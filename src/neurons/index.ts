@@ -4,4 +4,4 @@ export { lif } from './lif';
 export type { LifParameters, LifState, LifResult, ResetMechanism } from './lif';
 export { spike, firingRate, spikeCount } from './functional';
 export { Leaky, IF, Synaptic } from './modules';
-export type { LeakyOptions, IFOptions, SynapticOptions, Decay } from './modules';
+export type { LeakyOptions, LeakyStep, IFOptions, SynapticOptions, Decay } from './modules';
