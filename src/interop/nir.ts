@@ -512,6 +512,7 @@ function neuronStep(node: Extract<NirNode, { type: 'LIF' | 'IF' }>, shape: numbe
   }
   const at = (a: NirArray, i: number): number => a.data[a.data.length === 1 ? 0 : i];
   const theta = at(node.vThreshold, 0);
+  if (!(theta > 0 && Number.isFinite(theta))) fail(`has v_threshold ${theta}; a Leaky's threshold must be positive and finite`);
   const beta = new Float32Array(n);
   const gain = new Float32Array(n);
   let unitGain = true;

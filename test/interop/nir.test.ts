@@ -169,6 +169,9 @@ describe('decodeNir', () => {
     const reset = base();
     (reset.nodes.get('lif') as Extract<NirNode, { type: 'LIF' }>).vReset.data[1] = -0.5;
     expect(() => fromNir(graphBytes(reset))).toThrow(/v_reset -0\.5/);
+    const negative = base();
+    (negative.nodes.get('lif') as Extract<NirNode, { type: 'LIF' }>).vThreshold.data.fill(-1);
+    expect(() => fromNir(graphBytes(negative))).toThrow(/v_threshold -1; a Leaky's threshold must be positive/);
     const wrongIn = base();
     wrongIn.nodes.set('input', { type: 'Input', shape: [5] });
     expect(() => fromNir(graphBytes(wrongIn))).toThrow(/node 'fc' \(Linear\) takes \[2\] but receives \[5\]/);
