@@ -3,7 +3,7 @@
  * Leaky → Linear 512→512 → Leaky → firing rate → projector (Linear, BatchNorm1d, ReLU,
  * Linear) → Barlow Twins → backward → Adam. Reports samples/s, the time split by phase and
  * peak memory, and feature extraction (forward only, no graph) per sample. The step is
- * SSLTrainer.trainStep's (on two threads the second view runs on the worker).
+ * SSLTrainer.trainStep's, with threadedViews() (on two threads the second view runs on the worker).
  * Run: node bench/run.mjs train-step
  */
 import { noGrad } from '../src/autograd/engine';
@@ -16,6 +16,7 @@ import { SSLTrainer } from '../src/ssl/trainer';
 import { Tensor } from '../src/tensor/tensor';
 import { loadMnist } from '../src/node/mnist';
 import { disableThreads, enableThreads, threadCount } from '../src/node/threads';
+import { threadedViews } from '../src/node/views';
 import { table } from './lib/measure';
 
 /** One R1 measurement on `threads` threads. */
@@ -29,7 +30,7 @@ async function measure(threads: number) {
   const encoder = new SpikingMlp({ rng });
   const head = projector(512, 512, { rng });
   const trainer = new SSLTrainer({
-    encoder, projector: head, loss: 'barlow', steps: T, batchSize: B, rng,
+    encoder, projector: head, loss: 'barlow', steps: T, batchSize: B, rng, views: threadedViews(),
     optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }),
   });
   const phases = { encode: [] as number[], forward: [] as number[], backward: [] as number[], optimizer: [] as number[], total: [] as number[] };

@@ -8,7 +8,7 @@
 //
 // Prints one line per failure and a summary; exits 1 if anything failed.
 import { Adam, Rng, SSLTrainer, SpikingMlp, kernels, makeDataset, projector } from '../dist/index.js';
-import { disableThreads, enableThreads } from '../dist/node.js';
+import { disableThreads, enableThreads, threadedViews } from '../dist/node.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const threads = Number(process.argv[3] ?? 8);
@@ -28,7 +28,7 @@ function steps(n) {
   const r = new Rng(3);
   const encoder = new SpikingMlp({ hidden: [64, 64], batchNorm: true, rng: r });
   const head = projector(encoder.features, 32, { rng: r });
-  const trainer = new SSLTrainer({ encoder, projector: head, loss: 'barlow', steps: 2, batchSize: 16, rng: r,
+  const trainer = new SSLTrainer({ encoder, projector: head, loss: 'barlow', steps: 2, batchSize: 16, rng: r, views: threadedViews(),
     optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }) });
   const x = new kernels.Tensor(Float32Array.from({ length: 16 * 784 }, () => r.uniform()), [16, 784]);
   const losses = [];

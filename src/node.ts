@@ -15,3 +15,4 @@ export { runTrain, runEval, resumeConfig } from './node/run';
 export type { TrainConfig } from './node/run';
 // Worker threads for the big kernels.
 export { enableThreads, disableThreads, threadCount, threadActivity } from './node/threads';
+export { threadedViews } from './node/views';

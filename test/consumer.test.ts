@@ -32,14 +32,14 @@ describe('the built package', () => {
   it('trains and extracts features to the same bits on one thread and on two (kernels split by rows, views and batches on a worker)', () => {
     const script = `
 import { Adam, Rng, SSLTrainer, SpikingConvNet, SpikingMlp, makeDataset, projector, kernels } from 'spikessl';
-import { enableThreads, disableThreads, threadActivity, threadCount } from 'spikessl/node';
+import { enableThreads, disableThreads, threadActivity, threadCount, threadedViews } from 'spikessl/node';
 function train(threads, encoderKind) {
   enableThreads(threads);
   const rng = new Rng(3);
   const encoder = encoderKind === 'conv' ? new SpikingConvNet({ channels: [2, 4], features: 32, rng })
     : new SpikingMlp({ hidden: [256, 256], batchNorm: encoderKind === 'mlp+bn', rng });
   const head = projector(encoder.features, 128, { rng });
-  const trainer = new SSLTrainer({ encoder, projector: head, loss: 'barlow', steps: 4, batchSize: 64, rng,
+  const trainer = new SSLTrainer({ encoder, projector: head, loss: 'barlow', steps: 4, batchSize: 64, rng, views: threadedViews(),
     optimizer: new Adam([...encoder.parameters(), ...head.parameters()], { lr: 1e-3 }) });
   const images = new Float32Array(64 * 784);
   for (let i = 0; i < images.length; i++) images[i] = rng.uniform();

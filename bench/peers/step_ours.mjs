@@ -19,7 +19,7 @@ const OUT = process.argv[4] ?? 'step-data';
 mkdirSync(OUT, { recursive: true });
 // THREADS=n (default 1): run the library's worker-thread kernels with n threads, as the CLI does by
 // default (--threads 0 = every core). Pin with `taskset -c 0` to keep the load on one core.
-const { enableThreads, threadCount } = await import(`${DIST}/node.js`);
+const { enableThreads, threadCount, threadedViews } = await import(`${DIST}/node.js`);
 if (Number(process.env.THREADS ?? 1) > 1) enableThreads(Number(process.env.THREADS));
 else await disableThreads();
 console.log(`threads: ${threadCount()}`);
@@ -30,7 +30,7 @@ const streams = runStreams(SEED);
 const model = buildModel(config, streams.init);
 const rng = streams.train;
 const optimizer = new Adam(model.parameters(), { lr: 0.001 });
-const trainer = new SSLTrainer({ encoder: model.encoder, projector: model.projector, loss: 'barlow', optimizer, steps: 8, batchSize: 256, schedulerInterval: 'batch', rng });
+const trainer = new SSLTrainer({ encoder: model.encoder, projector: model.projector, loss: 'barlow', optimizer, steps: 8, batchSize: 256, schedulerInterval: 'batch', rng, views: threadedViews() });
 const train = loadMnist({ split: 'train' });
 let adamStep = 0;
 if (process.env.START) {

@@ -2,7 +2,9 @@
  * Surrogate gradients. A spiking neuron fires S = H(x) with x = U − θ and the Heaviside
  * step H(x) = 1 if x > 0 else 0 (strictly greater). H has no useful derivative, so the
  * backward pass uses a surrogate σ′(x): the derivative of a smooth function that stands
- * for H. A surrogate is a named, parameterised derivative.
+ * for H. A surrogate is a named, parameterised derivative. The built-in ones are listed in
+ * {@link SURROGATES} by name, so a name and parameters (plain data, e.g. sent to another
+ * thread or stored with a model) rebuild the same surrogate.
  */
 import { OptionError } from '../errors';
 
@@ -15,9 +17,6 @@ export interface Surrogate {
   /** σ′(x), the derivative used in backward, at x = U − θ. */
   derivative(x: number): number;
 }
-
-/** The surrogates made by this module's factories (not {@link custom}): they can be rebuilt from name and params. */
-const builtins = new WeakSet<Surrogate>();
 
 /** The spike function of every surrogate: H(x) = 1 if x > 0 else 0. */
 export function heaviside(x: number): number {
@@ -41,27 +40,27 @@ export function atan(options: { alpha?: number } = {}): Surrogate {
   const alpha = positive('atan', 'alpha', options.alpha ?? 2);
   const half = alpha / 2;
   const k = (Math.PI * alpha) / 2;
-  return builtin({
+  return {
     name: 'atan',
     params: { alpha },
     derivative(x: number): number {
       const z = k * x;
       return half / (1 + z * z);
     },
-  });
+  };
 }
 
 /** Fast sigmoid: σ′(x) = 1 / (1 + slope·|x|)², the derivative of x / (1 + slope·|x|). */
 export function fastSigmoid(options: { slope?: number } = {}): Surrogate {
   const slope = positive('fastSigmoid', 'slope', options.slope ?? 25);
-  return builtin({
+  return {
     name: 'fastSigmoid',
     params: { slope },
     derivative(x: number): number {
       const d = 1 + slope * Math.abs(x);
       return 1 / (d * d);
     },
-  });
+  };
 }
 
 /**
@@ -70,7 +69,7 @@ export function fastSigmoid(options: { slope?: number } = {}): Surrogate {
  */
 export function sigmoid(options: { slope?: number } = {}): Surrogate {
   const slope = positive('sigmoid', 'slope', options.slope ?? 25);
-  return builtin({
+  return {
     name: 'sigmoid',
     params: { slope },
     derivative(x: number): number {
@@ -78,7 +77,7 @@ export function sigmoid(options: { slope?: number } = {}): Surrogate {
       const d = 1 + e;
       return (slope * e) / (d * d);
     },
-  });
+  };
 }
 
 /**
@@ -87,14 +86,14 @@ export function sigmoid(options: { slope?: number } = {}): Surrogate {
  */
 export function triangular(options: { width?: number } = {}): Surrogate {
   const width = positive('triangular', 'width', options.width ?? 1);
-  return builtin({
+  return {
     name: 'triangular',
     params: { width },
     derivative(x: number): number {
       const v = 1 - Math.abs(x) / width;
       return v > 0 ? v / width : 0;
     },
-  });
+  };
 }
 
 /**
@@ -105,22 +104,50 @@ export function rectangular(options: { width?: number } = {}): Surrogate {
   const width = positive('rectangular', 'width', options.width ?? 1);
   const half = width / 2;
   const h = 1 / width;
-  return builtin({
+  return {
     name: 'rectangular',
     params: { width },
     derivative(x: number): number {
       return Math.abs(x) < half ? h : 0;
     },
-  });
+  };
 }
 
 /** Straight-through estimator: σ′(x) = 1 (the gradient passes the step unchanged). */
 export function straightThrough(): Surrogate {
-  return builtin({ name: 'straightThrough', params: {}, derivative: () => 1 });
+  return { name: 'straightThrough', params: {}, derivative: () => 1 };
+}
+
+/** Each built-in surrogate's options. */
+export interface SurrogateOptions {
+  atan: { alpha?: number };
+  fastSigmoid: { slope?: number };
+  sigmoid: { slope?: number };
+  triangular: { width?: number };
+  rectangular: { width?: number };
+  straightThrough: Record<string, never>;
+}
+
+/** The names of the built-in surrogates. */
+export type SurrogateName = keyof SurrogateOptions;
+
+/** The built-in surrogates by name: every {@link SurrogateName} has its factory (checked by tsc). */
+export const SURROGATES: { readonly [N in SurrogateName]: (options?: SurrogateOptions[N]) => Surrogate } = {
+  atan,
+  fastSigmoid,
+  sigmoid,
+  triangular,
+  rectangular,
+  straightThrough,
+};
+
+function isSurrogateName(name: string): name is SurrogateName {
+  return Object.prototype.hasOwnProperty.call(SURROGATES, name);
 }
 
 /**
- * A user-defined surrogate from any derivative function.
+ * A user-defined surrogate from any derivative function. Its name must not be a built-in's
+ * (those names always mean the built-in surrogate, see {@link surrogateSpec}).
  * @example
  * ```ts
  * const gauss = custom('gaussian', (x) => Math.exp(-x * x / 0.5) / Math.sqrt(0.5 * Math.PI));
@@ -128,31 +155,25 @@ export function straightThrough(): Surrogate {
  */
 export function custom(name: string, derivative: (x: number) => number, params: Record<string, number> = {}): Surrogate {
   if (typeof derivative !== 'function') throw new OptionError(`custom surrogate ${name}: expected a derivative function, got ${typeof derivative}`);
+  if (isSurrogateName(name)) throw new OptionError(`custom surrogate: '${name}' is the name of a built-in surrogate; give yours another name`);
   return { name, params: { ...params }, derivative };
 }
 
-function builtin(s: Surrogate): Surrogate {
-  builtins.add(s);
-  return s;
+/**
+ * Name and params of a built-in surrogate — one named in {@link SURROGATES} — enough to rebuild
+ * it elsewhere (another thread, a model file); null for any other (a {@link custom} one).
+ */
+export function surrogateSpec(s: Surrogate): { name: SurrogateName; params: Record<string, number> } | null {
+  return isSurrogateName(s.name) ? { name: s.name, params: { ...s.params } } : null;
 }
 
-const factories: Record<string, (params: Record<string, number>) => Surrogate> = {
-  atan: (p) => atan({ alpha: p.alpha }),
-  fastSigmoid: (p) => fastSigmoid({ slope: p.slope }),
-  sigmoid: (p) => sigmoid({ slope: p.slope }),
-  triangular: (p) => triangular({ width: p.width }),
-  rectangular: (p) => rectangular({ width: p.width }),
-  straightThrough: () => straightThrough(),
-};
-
-/** Name and params of a built-in surrogate, enough to rebuild it elsewhere (another thread); null for a {@link custom} one. */
-export function surrogateSpec(s: Surrogate): { name: string; params: Record<string, number> } | null {
-  return builtins.has(s) ? { name: s.name, params: { ...s.params } } : null;
-}
-
-/** Rebuilds a built-in surrogate from {@link surrogateSpec}'s description. */
+/** Rebuilds a built-in surrogate from {@link surrogateSpec}'s description; an unknown name or parameter is an OptionError. */
 export function surrogateFromSpec(spec: { name: string; params: Readonly<Record<string, number>> }): Surrogate {
-  const make = Object.prototype.hasOwnProperty.call(factories, spec.name) ? factories[spec.name] : undefined;
-  if (!make) throw new OptionError(`surrogateFromSpec: unknown surrogate '${spec.name}', expected one of ${Object.keys(factories).join(', ')}`);
-  return make(spec.params);
+  const { name, params } = spec;
+  if (!isSurrogateName(name)) throw new OptionError(`surrogateFromSpec: unknown surrogate '${name}', expected one of ${Object.keys(SURROGATES).join(', ')}`);
+  const make = SURROGATES[name] as (options: Readonly<Record<string, number>>) => Surrogate;
+  const known = Object.keys(make({}).params);
+  const unknown = Object.keys(params).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new OptionError(`surrogateFromSpec: ${name} has no parameter ${unknown.join(', ')} (its parameters: ${known.join(', ') || 'none'})`);
+  return make(params);
 }

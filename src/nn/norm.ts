@@ -16,6 +16,8 @@ export interface BatchNormLayerOptions {
   momentum?: number | null;
   /** Learn a per-channel scale `weight` (init 1) and shift `bias` (init 0). Default true. */
   affine?: boolean;
+  /** Start with `deferStatistics` on (see the layer). Default false. */
+  deferStatistics?: boolean;
 }
 
 /**
@@ -51,15 +53,19 @@ abstract class BatchNormBase extends Module {
     this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures]));
     this.runningVar = this.registerBuffer('running_var', ones([numFeatures]));
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([]));
+    this.deferStatistics = options.deferStatistics ?? false;
   }
 
   /**
-   * Where a training-mode forward hands its batch statistics instead of updating the running
-   * ones; null (the default) updates them. A view computed on another thread reports its
-   * statistics this way, so that they can be applied in order on the model's own thread.
-   * @internal
+   * Defer statistics: when true, a training-mode forward leaves its batch's statistics in
+   * `deferredStats` instead of counting the batch into the running statistics, so the
+   * caller decides when, and in which order, batches count (`trackBatch` applies one as
+   * the forward would have). Normalisation itself always uses the batch's statistics, so the
+   * output is the same either way. Default false. May be changed.
    */
-  statsSink: ((stats: BatchStats) => void) | null = null;
+  deferStatistics: boolean;
+  /** The statistics of the training-mode forwards run while `deferStatistics` was on, oldest first, not yet applied. */
+  readonly deferredStats: BatchStats[] = [];
 
   /**
    * Counts one batch and moves the running statistics towards its `stats` (mean, unbiased
@@ -90,7 +96,7 @@ abstract class BatchNormBase extends Module {
     const c = this.numFeatures;
     const stats: BatchStats = { mean: new Float64Array(c), variance: new Float64Array(c) };
     const y = batchNorm(x, axis, { weight: this.weight, bias: this.bias, training: true, eps: this.eps, batchStats: stats });
-    if (this.statsSink) this.statsSink(stats);
+    if (this.deferStatistics) this.deferredStats.push(stats);
     else this.trackBatch(stats);
     return y;
   }

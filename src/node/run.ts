@@ -32,7 +32,9 @@ import {
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
 import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } from '../ssl/modelfile';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
-import { SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../ssl/trainer';
+import { calibrateBatchNorm } from '../ssl/calibrate';
+import { SSLTrainer, datasetFeatures } from '../ssl/trainer';
+import { threadedViews } from './views';
 import { Tensor } from '../tensor/tensor';
 import { extraNumbers, extraRecords, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { ensureDirectory, readSafetensorsFile, writeFileAtomic } from './fs';
@@ -86,7 +88,7 @@ function removeIfEmpty(dir: string): void {
 }
 
 function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng): FeatureSet {
-  return { data: datasetFeatures(encoder, data, { steps, rng }), n: data.n, dim: encoder.features, labels: data.labels };
+  return { data: datasetFeatures(encoder, data, { steps, rng, views: threadedViews() }), n: data.n, dim: encoder.features, labels: data.labels };
 }
 
 function pixels(data: Dataset): FeatureSet {
@@ -145,6 +147,7 @@ async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probe
     scheduler,
     schedulerInterval: 'batch',
     rng: streams.train,
+    views: threadedViews(),
   });
   const batchLoss: number[] = [];
   const epochs: RunReport['epochs'] = [];

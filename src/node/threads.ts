@@ -1,8 +1,8 @@
 /**
  * Worker threads in Node: `enableThreads()` starts workers and installs a {@link RowParallel}
  * that splits the output rows of a GEMM or an event-driven spike GEMM between them and the
- * calling thread, and a {@link ViewParallel} on which `SSLTrainer` runs its second view's
- * encoder (forward and backward) on worker 0 while the first runs on the calling thread.
+ * calling thread. Worker 0 also takes side jobs (./views.ts runs a training step's second view
+ * there), during which it takes no row jobs.
  * Operands are copied into SharedArrayBuffers (a cost linear in their size, small next to the
  * product). The rows are cut into chunks that each
  * thread claims from a shared counter as it frees up, so a slower thread takes fewer; the
@@ -15,15 +15,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OptionError, SpikesslError } from '../errors';
-import { batchNormLayers } from '../nn/norm';
-import type { BatchStats } from '../nn/functional';
-import type { SpikingEncoder } from '../ssl/models';
-import { type RemoteView, type ViewParallel, setViewParallel, viewParallel } from '../ssl/parallel';
 import { gemmChunks } from '../tensor/gemm';
 import { type RowParallel, rowParallel, setRowParallel } from '../tensor/parallel';
 import { type SpikeIndex, spikeGemmChunks } from '../tensor/spikes';
-import type { Tensor } from '../tensor/tensor';
-import type { ViewJob } from './replica';
+import type { ViewJob, ViewJobBody } from './views';
 
 /**
  * A job for the workers: a GEMM or spike GEMM whose output rows are cut into chunks that every
@@ -107,29 +102,24 @@ const WAIT_MS = 120_000;
 /** Chunks per thread: enough to even out threads of unequal speed, few enough that per-chunk bookkeeping (A panels, counter, copy-back) stays small. */
 const CHUNKS_PER_THREAD = 4;
 
-class WorkerPool implements RowParallel, ViewParallel {
+/** The workers, and the row-parallel kernels run on them. */
+export class WorkerPool implements RowParallel {
   readonly threads: number;
   /** Jobs run so far: row-split kernels, and encoder passes (training views, feature batches) run on a worker. */
   readonly activity = { rowJobs: 0, views: 0 };
   private readonly workers: Worker[];
   private readonly sync = new SharedArrayBuffer(4 * (SYNC_COUNTER + 1));
-  private readonly errors: SharedArrayBuffer;
+  /** Each worker's error message, ERROR_BYTES per slot. */
+  readonly errors: SharedArrayBuffer;
   private readonly owners = new Shared();
   private readonly a = new Shared();
   private readonly b = new Shared();
   private readonly c = new Shared();
   private readonly rowPtr = new Shared();
   private readonly idx = new Shared();
-  /** The view job in flight on worker 0 (it takes no row jobs meanwhile), or null. */
-  private view: { flag: Int32Array; what: string } | null = null;
-  private readonly viewFlag = new SharedArrayBuffer(4);
-  private readonly viewState = new Shared();
-  private readonly viewInput = new Shared();
-  private readonly viewRates = new Shared();
-  private readonly viewStats = new Shared();
-  private readonly viewGrad = new Shared();
-  private readonly viewGrads = new Shared();
-  private readonly viewFlowed = new Shared();
+  /** The side job in flight on worker 0 (it takes no row jobs meanwhile), or null. */
+  private side: { flag: Int32Array; what: string } | null = null;
+  private readonly sideFlag = new SharedArrayBuffer(4);
 
   constructor(threads: number, script: URL) {
     this.threads = threads;
@@ -220,91 +210,37 @@ class WorkerPool implements RowParallel, ViewParallel {
     return true;
   }
 
-  /** The workers free for row jobs: all but worker 0 while it runs a view. */
+  /** The workers free for row jobs: all but worker 0 while it runs a side job. */
   private rowSlots(): number[] {
     const slots = this.workers.map((_, slot) => slot);
-    return this.view && Atomics.load(this.view.flag, 0) === 0 ? slots.slice(1) : slots;
+    return this.side && Atomics.load(this.side.flag, 0) === 0 ? slots.slice(1) : slots;
   }
 
-  /** Waits for the view job in flight on worker 0, if any; throws if it failed. */
-  private awaitView(): void {
-    const v = this.view;
+  /** Whether there is a worker 0 to take side jobs. */
+  get hasSideWorker(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** Waits for the side job in flight on worker 0, if any; throws if it failed. */
+  awaitSide(): void {
+    const v = this.side;
     if (!v) return;
-    this.view = null;
+    this.side = null;
     if (!awaitFlag(v.flag, 0, WAIT_MS)) throw new SpikesslError(`enableThreads: worker 0 did not finish the ${v.what} within ${WAIT_MS / 1000} s`);
     if (Atomics.load(v.flag, 0) !== 1) throw new SpikesslError(`enableThreads: worker 0 failed in the ${v.what}: ${workerError(this.errors, 0)} (call disableThreads() to run on one thread)`);
   }
 
-  private postView(job: ViewJob, what: string): void {
-    const flag = new Int32Array(this.viewFlag);
-    Atomics.store(flag, 0, 0);
-    this.view = { flag, what };
-    this.workers[0].postMessage(job);
-  }
-
   /**
-   * Runs the encoder on `view` on worker 0, a replica rebuilt from `encoder.spec()` with this
-   * encoder's weights and buffers copied over; declines (null) for an encoder without a spec.
+   * Posts a side job to worker 0 after the previous one finished; `what` names it in errors.
+   * Worker 0 flags it done (1) or failed (2) in the job's `flag` word.
    */
-  start(encoder: SpikingEncoder, view: Tensor, mode: 'train' | 'eval'): RemoteView | null {
-    if (this.workers.length === 0) return null;
-    const spec = encoder.spec?.() ?? null;
-    if (spec === null) return null;
-    this.awaitView();
-    const named = [...encoder.namedParameters(), ...encoder.namedBuffers()];
-    const sizes = named.map(([, t]) => t.size);
-    const state = this.viewState.floats(sizes.reduce((a, b) => a + b, 0));
-    let off = 0;
-    for (const [, t] of named) {
-      state.set(t.data, off);
-      off += t.size;
-    }
-    this.viewInput.floats(view.size).set(view.data);
-    const norms = batchNormLayers(encoder);
-    const statsSize = norms.reduce((a, m) => a + 2 * m.numFeatures, 0);
-    this.viewStats.doubles(statsSize);
-    const params = encoder.parameters();
-    const common = { kind: 'view' as const, flag: this.viewFlag, errors: this.errors, slot: 0 };
-    const batch = view.shape[1];
-    this.viewRates.floats(batch * encoder.features);
-    this.postView({
-      ...common, op: 'forward', spec, names: named.map(([n]) => n), sizes,
-      state: this.viewState.buffer, input: this.viewInput.buffer, shape: [...view.shape], binary: view.binary,
-      train: mode === 'train', rates: this.viewRates.buffer, stats: this.viewStats.buffer,
-    }, mode === 'train' ? 'forward pass of a view' : 'forward pass of a batch of features');
-    this.activity.views++;
-    return {
-      result: () => {
-        this.awaitView();
-        const stats = new Float64Array(this.viewStats.buffer, 0, statsSize);
-        let o = 0;
-        const batchStats: BatchStats[] = norms.map((m) => {
-          const c = m.numFeatures;
-          const s = { mean: stats.slice(o, o + c), variance: stats.slice(o + c, o + 2 * c) };
-          o += 2 * c;
-          return s;
-        });
-        return { rates: this.viewRates.floats(batch * encoder.features).slice(), batchStats };
-      },
-      backward: (grad: Float32Array) => {
-        this.awaitView();
-        this.viewGrad.floats(grad.length).set(grad);
-        this.viewGrads.floats(params.reduce((a, p) => a + p.size, 0));
-        this.viewFlowed.ints(params.length);
-        this.postView({ ...common, op: 'backward', grad: this.viewGrad.buffer, grads: this.viewGrads.buffer, flowed: this.viewFlowed.buffer }, 'backward pass of a view');
-      },
-      grads: () => {
-        this.awaitView();
-        const all = new Float32Array(this.viewGrads.buffer);
-        const flowed = new Int32Array(this.viewFlowed.buffer, 0, params.length);
-        let o = 0;
-        return params.map((p, i) => {
-          const g = flowed[i] === 1 ? all.slice(o, o + p.size) : null;
-          o += p.size;
-          return g;
-        });
-      },
-    };
+  postSide(job: ViewJobBody, what: string): void {
+    this.awaitSide();
+    const flag = new Int32Array(this.sideFlag);
+    Atomics.store(flag, 0, 0);
+    this.side = { flag, what };
+    this.activity.views += job.op === 'forward' ? 1 : 0;
+    this.workers[0].postMessage({ ...job, kind: 'view', flag: this.sideFlag, errors: this.errors, slot: 0 } as ViewJob);
   }
 }
 
@@ -329,11 +265,10 @@ let pool: WorkerPool | null = null;
 
 /**
  * Runs the big kernels (GEMM, event-driven spike GEMM) on `threads` threads: this one and
- * threads − 1 workers; and `SSLTrainer`'s two views of a step side by side, the second on a
- * worker (for the built-in encoders, whose architecture a worker can rebuild; the other
- * workers, if any, meanwhile split the first view's kernels), and `datasetFeatures`' batches two
- * at a time, the second on that worker. Results are the same bits on any
- * number of threads. Default: the machine's available parallelism. `enableThreads(1)` is
+ * threads − 1 workers. With `threadedViews()` as its `views`, `SSLTrainer` also runs the two
+ * views of a step side by side, the second on worker 0 (the other workers, if any, meanwhile
+ * split the first view's kernels), and its features two batches at a time. Results are the
+ * same bits on any number of threads. Default: the machine's available parallelism. `enableThreads(1)` is
  * the same as {@link disableThreads}. Needs the built package (`dist/worker.js`).
  *
  * @example
@@ -352,7 +287,6 @@ export function enableThreads(threads = availableParallelism()): void {
   }
   pool = new WorkerPool(threads, script);
   setRowParallel(pool);
-  setViewParallel(pool);
 }
 
 /** Back to one thread; stops the workers. */
@@ -360,13 +294,17 @@ export function disableThreads(): Promise<void> {
   const p = pool;
   pool = null;
   if (rowParallel() === p) setRowParallel(null);
-  if (viewParallel() === p) setViewParallel(null);
   return p ? p.terminate().then(() => undefined) : Promise.resolve();
 }
 
 /** What the threads did since {@link enableThreads}: kernels split by rows, and encoder passes (training views, feature batches) run on a worker. */
 export function threadActivity(): { rowJobs: number; views: number } {
   return pool ? { ...pool.activity } : { rowJobs: 0, views: 0 };
+}
+
+/** The running pool, or null on one thread. */
+export function workerPool(): WorkerPool | null {
+  return pool;
 }
 
 /** Threads the kernels use now (1 when none were enabled). */

@@ -1,13 +1,13 @@
 /**
  * The worker-thread side of `enableThreads()`: claims chunks of rows of a GEMM or an
  * event-driven spike GEMM on shared memory until none are left, or runs a view of
- * view-parallel training on its encoder replica (./replica.ts); then flags the job done (1)
+ * view-parallel training on its encoder replica (./views.ts); then flags the job done (1)
  * or failed (2, with the error's text left in shared memory).
  */
 import { parentPort } from 'node:worker_threads';
 import { gemmChunks } from '../tensor/gemm';
 import { spikeGemmChunks } from '../tensor/spikes';
-import { type ViewJob, runViewJob } from './replica';
+import { type ViewJob, runViewJob } from './views';
 import { ERROR_BYTES, type WorkerJob, claimChunks } from './threads';
 
 parentPort?.on('message', (job: WorkerJob | ViewJob) => {

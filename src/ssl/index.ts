@@ -25,8 +25,12 @@ export {
 export type { RunConfig, ModelConfig, NeuronConfig, EncoderConfig, LossConfig, SurrogateConfig, SurrogateName, OptionSpec, ValueType } from './config';
 export { encodeModelFile, decodeModelFile, checkModelTensors, modelFromState, loadModelFile } from './modelfile';
 export type { ModelFile } from './modelfile';
-export { SSLTrainer, sslLoss, representations, datasetFeatures, calibrateBatchNorm } from './trainer';
-export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult, CalibrateOptions } from './trainer';
+export { SSLTrainer, sslLoss, representations, datasetFeatures } from './trainer';
+export { calibrateBatchNorm } from './calibrate';
+export type { CalibrateOptions } from './calibrate';
+export { localViews } from './views';
+export type { ViewsRunner, TrainViews } from './views';
+export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult } from './trainer';
 export { probe, DEFAULT_PROBE_K } from './evaluate';
 export type { FeatureSet, ProbeOptions, ProbeResult, LinearFit } from './evaluate';
 export { encoderFeatures, parseRepresentation } from './features';

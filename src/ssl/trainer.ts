@@ -4,21 +4,20 @@
  * firing rate of its last layer as the representation, projects it, and minimises a
  * two-branch loss by backpropagation through time.
  */
-import { accumulateGrad, backward, noGrad } from '../autograd/engine';
+import { noGrad } from '../autograd/engine';
 import type { Dataset } from '../data/dataset';
 import { batches, batchCount } from '../data/dataset';
 import { poisson } from '../encoding/index';
-import { OptionError, ShapeError, SpikesslError, fmtShape } from '../errors';
+import { OptionError, ShapeError, fmtShape } from '../errors';
 import { firingRate } from '../neurons/functional';
 import type { TensorModule } from '../nn/layers';
 import type { Optimizer } from '../optim/optimizer';
 import type { LRScheduler } from '../optim/schedulers';
 import type { Rng } from '../rng';
-import { batchNormLayers } from '../nn/norm';
 import { Tensor } from '../tensor/tensor';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { SpikingEncoder } from './models';
-import { viewParallel } from './parallel';
+import { type ViewsRunner, localViews } from './views';
 
 /** The built-in losses by name. */
 export type SslLossName = 'barlow' | 'ntxent' | 'vicreg';
@@ -58,6 +57,12 @@ export interface SSLTrainerOptions {
   augment?: Augmentation;
   /** All randomness of training: shuffling, augmentation, encoding. */
   rng: Rng;
+  /**
+   * How the encoder runs on the two views and on feature batches. Default {@link localViews}
+   * (this thread, one graph); `threadedViews()` from `spikessl/node` puts the second view on a
+   * worker. The results are the same bits either way.
+   */
+  views?: ViewsRunner;
 }
 
 /** What {@link SSLTrainer.trainStep} reports. */
@@ -138,6 +143,7 @@ export class SSLTrainer {
   epoch = 0;
   private readonly lossFn: SslLossFn;
   private readonly augment: Augmentation | null;
+  private readonly views: ViewsRunner;
 
   constructor(options: SSLTrainerOptions) {
     this.encoder = options.encoder;
@@ -154,6 +160,7 @@ export class SSLTrainer {
     this.batchSize = options.batchSize ?? 256;
     this.augment = options.augment ?? null;
     this.rng = options.rng;
+    this.views = options.views ?? localViews;
     if (!Number.isInteger(this.steps) || this.steps < 1) throw new OptionError(`SSLTrainer: steps must be a positive integer, got ${this.steps}`);
     if (!Number.isInteger(this.batchSize) || this.batchSize < 2) throw new OptionError(`SSLTrainer: batchSize must be an integer ≥ 2, got ${this.batchSize}`);
   }
@@ -167,49 +174,18 @@ export class SSLTrainer {
     const view = () => poisson(this.augment ? this.augment(x, this.rng) : x, { steps: this.steps, gain: this.gain, rng: this.rng });
     const v1 = view();
     const v2 = view();
-    // View 2 may run on another thread (see ssl/parallel.ts) while view 1 runs here. Either
-    // way each view's encoder graph ends in a leaf (its firing rates): the loss's backward
-    // stops at the two leaves, then each view's backward runs from its leaf's gradient, and
-    // the second view's parameter gradients are added to the first's.
     const t1 = performance.now();
-    const remote = viewParallel()?.start(this.encoder, v2, 'train') ?? null;
-    const layers1 = this.encoder.forwardLayers(v1);
-    const rate1 = firingRate(layers1[layers1.length - 1]);
-    let rate2: Tensor | null = null;
-    let r2: Tensor;
-    if (remote) {
-      const out = remote.result();
-      const norms = batchNormLayers(this.encoder);
-      if (out.batchStats.length !== norms.length) throw new SpikesslError(`SSLTrainer: the other thread's encoder reported ${out.batchStats.length} BatchNorm layers, this one has ${norms.length}`);
-      norms.forEach((bn, i) => bn.trackBatch(out.batchStats[i]));
-      r2 = new Tensor(out.rates, rate1.shape, { requiresGrad: true });
-    } else {
-      rate2 = firingRate(this.encoder.forward(v2));
-      r2 = new Tensor(rate2.data, rate2.shape, { requiresGrad: true });
-    }
-    const r1 = new Tensor(rate1.data, rate1.shape, { requiresGrad: true });
-    const loss = this.lossFn(this.projector.forward(r1), this.projector.forward(r2));
+    const views = this.views.train(this.encoder, v1, v2);
+    const loss = this.lossFn(this.projector.forward(views.rate1), this.projector.forward(views.rate2));
     const value = loss.item();
     if (!Number.isFinite(value)) throw new OptionError(`SSLTrainer: the loss is ${value}; lower the learning rate or check the inputs`);
     const t2 = performance.now();
     this.optimizer.zeroGrad();
-    backward(loss);
-    const zero = (t: Tensor) => new Tensor(new Float32Array(t.size), t.shape);
-    if (remote) remote.backward((r2.grad ?? zero(r2)).data);
-    if (rate1.requiresGrad) backward(rate1, r1.grad ?? zero(r1));
-    if (remote) {
-      const grads = remote.grads();
-      this.encoder.parameters().forEach((p, i) => {
-        const g = grads[i];
-        if (g) accumulateGrad(p, new Tensor(g, p.shape));
-      });
-    } else if (rate2?.requiresGrad) {
-      backward(rate2, r2.grad ?? zero(r2));
-    }
+    views.backward(loss);
     const t3 = performance.now();
     this.optimizer.step();
     const ms = { encode: t1 - t0, forward: t2 - t1, backward: t3 - t2, optimizer: performance.now() - t3 };
-    return { loss: value, density: [density(v1), ...layers1.map(density)], ms };
+    return { loss: value, density: [density(v1), ...views.layers1.map(density)], ms };
   }
 
   /** Trains `epochs` more epochs over `data` (continuing from {@link epoch}); returns their summaries. */
@@ -253,7 +229,7 @@ export class SSLTrainer {
 
   /** Representations of a whole dataset, in batches: Float32Array [n, F] row-major. */
   features(data: Dataset, rng: Rng, batchSize = 500): Float32Array {
-    return datasetFeatures(this.encoder, data, { steps: this.steps, gain: this.gain, rng, batchSize });
+    return datasetFeatures(this.encoder, data, { steps: this.steps, gain: this.gain, rng, batchSize, views: this.views });
   }
 }
 
@@ -269,74 +245,27 @@ export function representations(encoder: SpikingEncoder, x: Tensor, options: { s
 }
 
 /**
- * Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. With
- * threads enabled (`enableThreads` in Node) and a built-in encoder, every second batch runs on a
- * worker while the calling thread runs the one before it; each batch's encoding is still drawn
- * in order on the calling thread, so the result is the same bits either way.
+ * Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. The
+ * batches go to `options.views` two at a time (with `threadedViews()` the second runs on a
+ * worker while this thread runs the first); each batch's encoding is still drawn in order on
+ * the calling thread, so the result is the same bits with any runner.
  */
-export function datasetFeatures(encoder: SpikingEncoder, data: Dataset, options: { steps: number; gain?: number; rng: Rng; batchSize?: number }): Float32Array {
+export function datasetFeatures(
+  encoder: SpikingEncoder, data: Dataset, options: { steps: number; gain?: number; rng: Rng; batchSize?: number; views?: ViewsRunner },
+): Float32Array {
   const F = encoder.features;
   const out = new Float32Array(data.n * F);
+  const views = options.views ?? localViews;
   const encode = (x: Tensor) => poisson(x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng });
   const it = batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })[Symbol.iterator]();
-  const wasTraining = encoder.training;
-  encoder.eval();
-  try {
-    let row = 0;
-    for (let a = it.next(); !a.done; a = it.next()) {
-      const b = it.next();
-      const first = encode(a.value.x);
-      const second = b.done ? null : encode(b.value.x);
-      const remote = second && viewParallel()?.start(encoder, second, 'eval');
-      out.set(noGrad(() => firingRate(encoder.forward(first))).data, row * F);
-      row += a.value.y.length;
-      if (second === null || b.done) continue;
-      out.set(remote ? remote.result().rates : noGrad(() => firingRate(encoder.forward(second))).data, row * F);
-      row += b.value.y.length;
+  let row = 0;
+  for (let a = it.next(); !a.done; a = it.next()) {
+    const b = it.next();
+    const inputs = b.done ? [encode(a.value.x)] : [encode(a.value.x), encode(b.value.x)];
+    for (const rates of views.rates(encoder, inputs)) {
+      out.set(rates, row * F);
+      row += rates.length / F;
     }
-  } finally {
-    encoder.train(wasTraining);
   }
   return out;
-}
-
-/** Options of {@link calibrateBatchNorm}. */
-export interface CalibrateOptions {
-  steps: number;
-  gain?: number;
-  rng: Rng;
-  /** Batches averaged. Default 20. */
-  batches?: number;
-  /** Default 256. */
-  batchSize?: number;
-}
-
-/**
- * Re-estimates the running statistics of every BatchNorm layer of `encoder` from Poisson
- * encodings of `data` — their cumulative average over the first batches, in training mode
- * without a graph and without changing any weight. An encoder that was never trained still
- * holds the initial statistics (mean 0, variance 1), which would mis-scale its currents in
- * eval mode; calibrating first makes the random-init baseline a fair one.
- */
-export function calibrateBatchNorm(encoder: SpikingEncoder, data: Dataset, options: CalibrateOptions): void {
-  const norms = batchNormLayers(encoder);
-  if (norms.length === 0) return;
-  const saved = norms.map((m) => m.momentum);
-  const wasTraining = encoder.training;
-  norms.forEach((m) => {
-    m.resetRunningStats();
-    m.momentum = null;
-  });
-  encoder.train();
-  try {
-    let b = 0;
-    const limit = options.batches ?? 20;
-    for (const batch of batches(data, { batchSize: options.batchSize ?? 256, shuffle: false })) {
-      if (b++ >= limit) break;
-      noGrad(() => encoder.forward(poisson(batch.x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng })));
-    }
-  } finally {
-    norms.forEach((m, i) => (m.momentum = saved[i]));
-    encoder.train(wasTraining);
-  }
 }

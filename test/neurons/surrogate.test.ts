@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/errors';
-import { atan, custom, fastSigmoid, heaviside, rectangular, sigmoid, straightThrough, surrogateFromSpec, surrogateSpec, triangular } from '../../src/neurons/surrogate';
+import { SURROGATES, atan, custom, fastSigmoid, heaviside, rectangular, sigmoid, straightThrough, surrogateFromSpec, surrogateSpec, triangular } from '../../src/neurons/surrogate';
 
 /** The smooth functions each surrogate stands for, written from the documentation. */
 const smooth = {
@@ -85,14 +85,19 @@ describe('surrogate derivatives against finite differences of their smooth funct
 describe('surrogate specs', () => {
   it('rebuild each built-in surrogate with its parameters; a custom one has no spec', () => {
     const made = [atan({ alpha: 3 }), fastSigmoid({ slope: 7 }), sigmoid({ slope: 4 }), triangular({ width: 0.5 }), rectangular({ width: 2 }), straightThrough()];
+    // One of each built-in, named as the table lists them.
+    expect(made.map((s) => s.name).sort()).toEqual(Object.keys(SURROGATES).sort());
     for (const s of made) {
       const spec = surrogateSpec(s)!;
       expect(spec).toEqual({ name: s.name, params: s.params });
       const again = surrogateFromSpec(JSON.parse(JSON.stringify(spec)));
       for (const x of [-1.7, -0.3, 0, 0.2, 0.9, 2.5]) expect(again.derivative(x)).toBe(s.derivative(x));
     }
-    // A custom surrogate named like a built-in is still custom.
-    expect(surrogateSpec(custom('atan', () => 1, { alpha: 2 }))).toBeNull();
+    // A custom surrogate has no spec, and cannot take a built-in's name (which would claim one).
+    expect(surrogateSpec(custom('gaussian', () => 1, { width: 2 }))).toBeNull();
+    expect(() => custom('atan', () => 1, { alpha: 2 })).toThrow(OptionError);
     expect(() => surrogateFromSpec({ name: 'gaussian', params: {} })).toThrow(OptionError);
+    // Nor can a spec carry a parameter its surrogate does not have.
+    expect(() => surrogateFromSpec({ name: 'atan', params: { slope: 3 } })).toThrow(/no parameter slope/);
   });
 });

@@ -136,19 +136,18 @@ describe('BatchNorm1d / BatchNorm2d', () => {
     batchNorm(x, -1, { training: true, batchStats: stats });
     expect(firstMismatch(Float32Array.from(stats.mean), expected.mean, 1e-6, 1e-6)).toBe(-1);
     expect(firstMismatch(Float32Array.from(stats.variance), expected.unbiased, 1e-5, 1e-6)).toBe(-1);
-    // A forward whose statistics go to a sink leaves the running ones alone; trackBatch then
+    // A forward with deferred statistics leaves the running ones alone; trackBatch then
     // makes the module equal to one that ran the forward itself, to the bit.
-    const deferred = new BatchNorm1d(4, { momentum: null });
+    const deferred = new BatchNorm1d(4, { momentum: null, deferStatistics: true });
     const direct = new BatchNorm1d(4, { momentum: null });
     for (let k = 0; k < 2; k++) {
       const xk = randomTensor([3, 6, 4], 20 + k, -2, 3);
-      const sunk: BatchStats[] = [];
-      deferred.statsSink = (st) => sunk.push(st);
-      deferred.forward(xk);
+      const yDeferred = deferred.forward(xk);
       expect(deferred.numBatchesTracked.item()).toBe(k);
-      deferred.statsSink = null;
+      expect(deferred.deferredStats.length).toBe(1);
+      const sunk: BatchStats[] = deferred.deferredStats.splice(0);
       deferred.trackBatch(sunk[0]);
-      direct.forward(xk);
+      expect(Array.from(yDeferred.data)).toEqual(Array.from(direct.forward(xk).data));
       expect(Array.from(deferred.runningMean.data)).toEqual(Array.from(direct.runningMean.data));
       expect(Array.from(deferred.runningVar.data)).toEqual(Array.from(direct.runningVar.data));
     }

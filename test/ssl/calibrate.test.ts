@@ -3,7 +3,7 @@ import { makeDataset } from '../../src/data/dataset';
 import { poisson } from '../../src/encoding';
 import { Rng } from '../../src/rng';
 import { SpikingMlp } from '../../src/ssl/models';
-import { calibrateBatchNorm } from '../../src/ssl/trainer';
+import { calibrateBatchNorm } from '../../src/ssl/calibrate';
 import { noGrad } from '../../src/autograd/engine';
 import { Tensor } from '../../src/tensor/tensor';
 

@@ -10,7 +10,8 @@ import { loadMnist } from '../../src/node/mnist';
 import { Adam } from '../../src/optim/adam';
 import { Rng } from '../../src/rng';
 import { SpikingMlp, projector } from '../../src/ssl/models';
-import { SSLTrainer, calibrateBatchNorm, datasetFeatures } from '../../src/ssl/trainer';
+import { calibrateBatchNorm } from '../../src/ssl/calibrate';
+import { SSLTrainer, datasetFeatures } from '../../src/ssl/trainer';
 
 describe('self-supervised training end to end', () => {
   it('the loss falls and the trained representation beats the random-init one', () => {
