@@ -21,6 +21,7 @@ import { avgPool2d } from '../../src/nn/functional';
 import { loadDataset } from '../../src/node/datasets';
 import { writeSafetensorsFile } from '../../src/node/fs';
 import { enableThreads, disableThreads } from '../../src/node/threads';
+import { threadedViews } from '../../src/node/views';
 import { Adam } from '../../src/optim/adam';
 import { CosineAnnealingLR } from '../../src/optim/schedulers';
 import { Rng } from '../../src/rng';
@@ -29,7 +30,8 @@ import { type FeatureSet, probe } from '../../src/ssl/evaluate';
 import { parseRepresentation, type RepresentationSpec } from '../../src/ssl/features';
 import { ntXentLoss, vicregLoss } from '../../src/ssl/losses';
 import { type SpikingEncoder, SpikingConvNet, SpikingMlp, projector, SSLModel } from '../../src/ssl/models';
-import { SSLTrainer, calibrateBatchNorm } from '../../src/ssl/trainer';
+import { calibrateBatchNorm } from '../../src/ssl/calibrate';
+import { SSLTrainer } from '../../src/ssl/trainer';
 import type { Tensor } from '../../src/tensor/tensor';
 
 interface PilotConfig {
@@ -166,6 +168,7 @@ export async function main(): Promise<void> {
     batchSize: c.batch,
     augment: parseAugmentation(c.augment),
     rng,
+    views: threadedViews(),
   });
   const t0 = performance.now();
   let last = 0;
