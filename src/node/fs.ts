@@ -109,7 +109,8 @@ function temporaryName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The names {@link temporaryName} gives, with the writer's pid. */
+const TEMPORARY = /^\..+\.(\d{1,10})\.[0-9a-f]{12}\.tmp$/;
 
 /** True when process `pid` exists on this machine (signal 0 only checks; EPERM means it exists but is not ours). */
 function processAlive(pid: number): boolean {
@@ -134,21 +135,20 @@ export interface StaleTemporariesOptions {
 }
 
 /**
- * Removes the temporary files that {@link writeFileAtomic} left beside `path` when its process was
- * killed before the rename: only names of exactly its pattern (`.<name>.<pid>.<12 hex>.tmp`), only
- * regular files (never a symbolic link or directory), and only stale ones — written by a process
- * that no longer runs and older than `minAgeMs`, or older than `maxAgeMs`. Returns the names
- * removed. Best effort: a file that cannot be examined or removed is skipped.
+ * Removes the temporary files that {@link writeFileAtomic} left in directory `dir` when its
+ * process was killed before the rename: only names of exactly its pattern
+ * (`.<name>.<pid>.<12 hex>.tmp`), only regular files (never a symbolic link or directory), and
+ * only stale ones — written by a process that no longer runs and older than `minAgeMs`, or older
+ * than `maxAgeMs`. Returns the names removed. Best effort: a file that cannot be examined or
+ * removed is skipped.
  *
  * @example
  * ```ts
- * removeStaleTemporaries('runs/demo/checkpoint.safetensors'); // e.g. ['.checkpoint.safetensors.4242.0a1b2c3d4e5f.tmp']
+ * removeStaleTemporaries('runs/demo'); // e.g. ['.checkpoint.safetensors.4242.0a1b2c3d4e5f.tmp']
  * ```
  */
-export function removeStaleTemporaries(path: string, options: StaleTemporariesOptions = {}): string[] {
+export function removeStaleTemporaries(dir: string, options: StaleTemporariesOptions = {}): string[] {
   const { minAgeMs = 60_000, maxAgeMs = 24 * 3600_000 } = options;
-  const dir = dirname(path);
-  const pattern = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.(\\d{1,10})\\.[0-9a-f]{12}\\.tmp$`);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -158,7 +158,7 @@ export function removeStaleTemporaries(path: string, options: StaleTemporariesOp
   const removed: string[] = [];
   const now = Date.now();
   for (const name of names) {
-    const m = pattern.exec(name);
+    const m = TEMPORARY.exec(name);
     if (m === null) continue;
     const file = join(dir, name);
     try {
@@ -232,7 +232,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   } catch {
     // not supported on this platform
   }
-  removeStaleTemporaries(path);
+  removeStaleTemporaries(dir);
 }
 
 /**

@@ -59,7 +59,7 @@ function deadPid(): number {
 }
 
 describe('stale temporary files', () => {
-  it('a later write removes its own stale temporaries only: pattern, regular files, writer gone and older than a minute', () => {
+  it('a later write into the folder removes stale temporaries only: our pattern, regular files, writer gone and older than a minute', () => {
     const path = join(dir, 'checkpoint.safetensors');
     const gone = deadPid();
     const hour = Date.now() / 1000 - 3600;
@@ -71,7 +71,7 @@ describe('stale temporary files', () => {
     const stale = make(`.checkpoint.safetensors.${gone}.0123456789ab.tmp`);
     const fresh = make(`.checkpoint.safetensors.${gone}.0123456789ac.tmp`, false); // its writer may be in another PID namespace
     const live = make(`.checkpoint.safetensors.${process.pid}.0123456789ad.tmp`); // this process is alive
-    const otherFile = make(`.model.safetensors.${gone}.0123456789ab.tmp`); // another target's temporary
+    const otherFile = make(`.model.safetensors.${gone}.0123456789ab.tmp`); // another file's temporary, as stale
     const notOurs = make(`.checkpoint.safetensors.${gone}.0123456789ab.tmp.bak`);
     const upper = make(`.checkpoint.safetensors.${gone}.0123456789AB.tmp`);
     mkdirSync(join(dir, `.checkpoint.safetensors.${gone}.0123456789ae.tmp`));
@@ -81,13 +81,14 @@ describe('stale temporary files', () => {
     saveCheckpoint(path, { model: new Linear(2, 2, { rng: new Rng(1) }), epoch: 1 });
     const left = readdirSync(dir);
     expect(left).not.toContain(stale);
-    for (const kept of [fresh, live, otherFile, notOurs, upper, `.checkpoint.safetensors.${gone}.0123456789ae.tmp`, `.checkpoint.safetensors.${gone}.0123456789af.tmp`]) expect(left).toContain(kept);
+    expect(left).not.toContain(otherFile);
+    for (const kept of [fresh, live, notOurs, upper, `.checkpoint.safetensors.${gone}.0123456789ae.tmp`, `.checkpoint.safetensors.${gone}.0123456789af.tmp`]) expect(left).toContain(kept);
     expect(readFileSync(outside, 'utf8')).toBe('keep');
     expect(loadCheckpoint(path).epoch).toBe(1);
     // A day-old temporary goes whoever wrote it; the live writer's fresh one stays.
     const day = Date.now() / 1000 - 25 * 3600;
     utimesSync(join(dir, live), day, day);
-    expect(removeStaleTemporaries(path)).toEqual([live]);
+    expect(removeStaleTemporaries(dir)).toEqual([live]);
   });
 });
 
