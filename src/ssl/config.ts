@@ -405,7 +405,8 @@ export function runConfigProblem(c: RunConfig, flag: (key: keyof RunConfig) => s
 
 /**
  * A complete, checked run config from a partial one (absent fields take their defaults): every
- * field valid on its own, then the whole by {@link runConfigProblem}. Throws an OptionError.
+ * field valid on its own, then the whole (sizes of the largest tensors, the probe set against
+ * kNN's k, the training subset against one batch). Throws an OptionError.
  *
  * @example
  * ```ts

@@ -22,7 +22,7 @@ export {
   runStreams,
   surrogateFromConfig,
 } from './config';
-export type { RunConfig, ModelConfig, NeuronConfig, EncoderConfig, LossConfig, SurrogateConfig, SurrogateName, OptionSpec, ValueType } from './config';
+export type { RunConfig, ModelConfig, NeuronConfig, EncoderConfig, LossConfig, SurrogateConfig, SurrogateName, OptionSpec, RunOptions, ValueType } from './config';
 export { encodeModelFile, decodeModelFile, checkModelTensors, modelFromState, loadModelFile } from './modelfile';
 export type { ModelFile } from './modelfile';
 export { SSLTrainer, sslLoss, representations, datasetFeatures } from './trainer';
