@@ -1,23 +1,23 @@
 /**
- * The one description of a run and of a model: the neuron, encoder and loss configs, the run
- * config `spikessl train` records, their defaults, their validation, and {@link RUN_OPTIONS},
- * the table the command line's flags and its `--help` are derived from (one entry per field of
- * {@link RunConfig}; a field without an entry fails `tsc`).
- *
- * A value comes either from the command line (text: errors are `OptionError`s naming the
- * flag) or from a saved config (JSON in a model file or checkpoint: errors are
- * `DataFormatError`s naming the file and the key). Both go through the same {@link ValueType},
- * so the two can never disagree about what is allowed.
+ * The one description of a run and of a model: the neuron, encoder, loss and run configs, their
+ * defaults, their validation, and {@link RUN_OPTIONS}, the table the command line's flags and
+ * `--help` come from (one entry per {@link RunConfig} field; a field without one fails `tsc`).
+ * A value comes from the command line (errors: `OptionError`s naming the flag) or from a saved
+ * config (errors: `DataFormatError`s naming the file and key), both through one
+ * {@link ValueType}, so the two cannot disagree about what is allowed.
  */
 import { DataFormatError, OptionError } from '../errors';
 import type { ResetMechanism } from '../neurons/lif';
-import { type Surrogate, surrogateFromSpec } from '../neurons/surrogate';
+import { surrogateFromSpec } from '../neurons/surrogate';
 import { Rng } from '../rng';
 import { randomAffine, randomResizedCrop, randomShift } from './augment';
 import { DEFAULT_PROBE_K } from './evaluate';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { Tensor } from '../tensor/tensor';
 import type { Augmentation } from './trainer';
+import { type ValueType, booleanType, choiceType, decimal, intType, isNum, listType, numberType, pathType } from './values';
+
+export { type ValueType, booleanType, choiceType, intType, listType, numberType, pathType };
 
 /** The built-in surrogate gradients, by the names `--surrogate` takes. */
 export type SurrogateName = 'atan' | 'fastSigmoid' | 'sigmoid' | 'triangular' | 'rectangular' | 'straightThrough';
@@ -114,100 +114,7 @@ export interface RunConfig {
 /** The part of a {@link RunConfig} that fixes a model: its architecture, neurons and encoding length. */
 export type ModelConfig = Pick<RunConfig, 'encoder' | 'hidden' | 'channels' | 'projDim' | 'bn' | 'beta' | 'threshold' | 'reset' | 'surrogate' | 'steps'>;
 
-// ---------------------------------------------------------------------------------------------
-// Value types: how one option's value is read from text and from JSON, and what it must be.
-
-/** How an option's value is read from the command line and from a saved config. */
-export interface ValueType<T> {
-  /** What a valid value is, as error messages say it: "an integer ≥ 1". */
-  readonly expected: string;
-  /** The value a command-line text means, or undefined when it is not valid. */
-  text(s: string): T | undefined;
-  /** The value a JSON value means, or undefined when it is not valid. */
-  json(v: unknown): T | undefined;
-  /** The value as the command line writes it (help defaults, error messages). */
-  show(v: T): string;
-  /** True for on/off flags (`--bn`, `--no-bn`), which take no value on the command line. */
-  readonly flag?: boolean;
-}
-
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const isNum = (v: unknown, ok: (x: number) => boolean): v is number => typeof v === 'number' && Number.isFinite(v) && ok(v);
-/** Number() accepts '', ' ', '0x10' and '1e3'; an option's number must look like a decimal number. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const decimal = (s: string): number | undefined => (DECIMAL.test(s.trim()) ? Number(s) : undefined);
-
-/** An integer in [min, max]. */
-export function intType(min: number, max = Infinity): ValueType<number> {
-  return {
-    expected: max === Infinity ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
-    text: (s) => {
-      const n = decimal(s);
-      return isInt(n, min, max) ? n : undefined;
-    },
-    json: (v) => (isInt(v, min, max) ? v : undefined),
-    show: String,
-  };
-}
-
-/** A finite number for which `ok` holds. */
-export function numberType(expected: string, ok: (x: number) => boolean): ValueType<number> {
-  return {
-    expected,
-    text: (s) => {
-      const n = decimal(s);
-      return isNum(n, ok) ? n : undefined;
-    },
-    json: (v) => (isNum(v, ok) ? v : undefined),
-    show: String,
-  };
-}
-
-/** One of a fixed list of words. */
-export function choiceType<T extends string>(choices: readonly T[]): ValueType<T> {
-  const ok = (v: unknown): v is T => typeof v === 'string' && (choices as readonly string[]).includes(v);
-  return { expected: `one of ${choices.join(', ')}`, text: (s) => (ok(s) ? s : undefined), json: (v) => (ok(v) ? v : undefined), show: (v) => v };
-}
-
-/** On/off: `--name` or `--no-name` on the command line, a boolean in JSON. */
-export const booleanType: ValueType<boolean> = {
-  expected: 'true or false',
-  flag: true,
-  text: (s) => (s === 'true' ? true : s === 'false' ? false : undefined),
-  json: (v) => (typeof v === 'boolean' ? v : undefined),
-  show: String,
-};
-
-/** `n` numbers written as `a,b,…`, each valid for `item`. */
-export function listType<T>(n: number, item: ValueType<T>, expected: string): ValueType<T[]> {
-  return {
-    expected,
-    text: (s) => {
-      const parts = s.split(',');
-      if (parts.length !== n) return undefined;
-      const out = parts.map((p) => item.text(p));
-      return out.every((x) => x !== undefined) ? (out as T[]) : undefined;
-    },
-    json: (v) => {
-      if (!Array.isArray(v) || v.length !== n) return undefined;
-      const out = v.map((x) => item.json(x));
-      return out.every((x) => x !== undefined) ? (out as T[]) : undefined;
-    },
-    show: (v) => v.map((x) => item.show(x)).join(','),
-  };
-}
-
-/** A path; `''` on the command line means "none" (null) when `optional`. */
-export function pathType(optional: boolean): ValueType<string | null> {
-  // A NUL byte makes every file call throw; no path needs one.
-  const ok = (s: string) => s !== '' && !s.includes('\0') && s.length <= 4096;
-  return {
-    expected: optional ? 'a directory path' : 'a non-empty path',
-    text: (s) => (ok(s) ? s : optional && s === '' ? null : undefined),
-    json: (v) => (typeof v === 'string' && ok(v) ? v : optional && v === null ? null : undefined),
-    show: (v) => v ?? '',
-  };
-}
+// Value types (ssl/values.ts) and the two of this domain.
 
 /**
  * A built-in surrogate `NAME` or `NAME:PARAM` (e.g. `atan:2`, `fastSigmoid:25`, `triangular:0.5`);
@@ -244,11 +151,6 @@ export const surrogateType: ValueType<SurrogateConfig> = {
 /** The config of a built-in surrogate with every parameter filled in (defaults for those not given). */
 function surrogateConfig(name: SurrogateName, params: Record<string, number>): SurrogateConfig {
   return { name, params: { ...surrogateFromSpec({ name, params }).params } };
-}
-
-/** The surrogate a config describes. */
-export function surrogateFromConfig(s: SurrogateConfig): Surrogate {
-  return surrogateFromSpec(s);
 }
 
 const AUGMENT_SPEC = /^(?:(none|crop|affine)|shift:(\d+)|affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))$/;

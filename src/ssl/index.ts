@@ -20,7 +20,6 @@ export {
   lossFunction,
   augmentation,
   runStreams,
-  surrogateFromConfig,
 } from './config';
 export type { RunConfig, ModelConfig, NeuronConfig, EncoderConfig, LossConfig, SurrogateConfig, SurrogateName, OptionSpec, RunOptions, ValueType } from './config';
 export { encodeModelFile, decodeModelFile, checkModelTensors, modelFromState, loadModelFile } from './modelfile';
