@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The spikessl side of the NIR check (scripts/nir_check.py runs it; not part of `npm test`).
-// Bundles src/index.ts with tsup into a temporary folder, then
+// Bundles src/index.ts (scripts/lib/spikessl.mjs), then
 //   node scripts/nir_export.mjs <dir>
 // writes into <dir>, for three encoders with random weights and BatchNorm statistics:
 //   mlp_zero.nir    784-512-512 MLP, BatchNorm, reset 'zero' (exact export)
@@ -8,41 +8,17 @@
 //   conv_approx.nir conv encoder (channels 4, 8; 32 features; reset 'zero'), approximate: true
 // and for each <name>.json: the input spike trains [T, B, 784] and the output spikes of the
 // network fromNir builds from the file ("nir_spikes") and of the encoder itself ("encoder_spikes").
-import { build } from 'tsup';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSpikessl, randomizeNorms } from './lib/spikessl.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tmp = mkdtempSync(join(tmpdir(), 'spikessl-nir-'));
-let lib;
-try {
-  await build({ entry: { index: join(root, 'src/index.ts') }, outDir: tmp, format: ['esm'], platform: 'neutral', target: 'node20', config: false, silent: true, dts: false, outExtension: () => ({ js: '.mjs' }) });
-  lib = await import(pathToFileURL(join(tmp, 'index.mjs')).href);
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
-}
-const { Rng, SpikingMlp, SpikingConvNet, BatchNorm1d, BatchNorm2d, toNir, fromNir, poisson, rand, noGrad } = lib;
+const lib = await loadSpikessl();
+const { Rng, SpikingMlp, SpikingConvNet, toNir, fromNir, poisson, rand, noGrad } = lib;
 
 const [dir] = process.argv.slice(2);
 if (!dir) {
   console.error('usage: node scripts/nir_export.mjs <dir>');
   process.exit(2);
-}
-
-function randomizeNorms(m, rng) {
-  for (const mod of m.modules()) {
-    if (mod instanceof BatchNorm1d || mod instanceof BatchNorm2d) {
-      for (let i = 0; i < mod.numFeatures; i++) {
-        mod.runningMean.data[i] = rng.uniformRange(-0.3, 0.3);
-        mod.runningVar.data[i] = rng.uniformRange(0.02, 0.3);
-        mod.weight.data[i] = rng.uniformRange(0.5, 2);
-        mod.bias.data[i] = rng.uniformRange(-0.2, 0.5);
-      }
-    }
-  }
-  m.eval();
 }
 
 const seed = new Rng(2026);
@@ -53,7 +29,7 @@ const cases = [
 ];
 for (const [name, encoder, options] of cases) {
   const rng = seed.fork();
-  randomizeNorms(encoder, rng);
+  randomizeNorms(lib, encoder, rng);
   const bytes = toNir(encoder, options);
   writeFileSync(join(dir, `${name}.nir`), bytes);
   const input = poisson(rand([4, 784], rng), { steps: 8, rng });

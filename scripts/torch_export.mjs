@@ -8,41 +8,17 @@
 //   conv  the conv encoder (channels 16, 32; 512 features; BatchNorm), zero reset, fastSigmoid(25)
 // io.json holds the input spike trains [T, B, 784], every spiking layer's output spikes here (eval
 // mode), and one training-mode step on the first 4 samples: loss Σ (firing rate)² and its gradients.
-import { build } from 'tsup';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSpikessl, randomizeNorms } from './lib/spikessl.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tmp = mkdtempSync(join(tmpdir(), 'spikessl-torch-'));
-let lib;
-try {
-  await build({ entry: { index: join(root, 'src/index.ts') }, outDir: tmp, format: ['esm'], platform: 'neutral', target: 'node20', config: false, silent: true, dts: false, outExtension: () => ({ js: '.mjs' }) });
-  lib = await import(pathToFileURL(join(tmp, 'index.mjs')).href);
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
-}
-const { Rng, SpikingMlp, SpikingConvNet, BatchNorm1d, BatchNorm2d, toTorch, poisson, rand, noGrad, surrogate, slice, mean, square, sum, backward } = lib;
+const lib = await loadSpikessl();
+const { Rng, SpikingMlp, SpikingConvNet, toTorch, poisson, rand, noGrad, surrogate, slice, mean, square, sum, backward } = lib;
 
 const [dir] = process.argv.slice(2);
 if (!dir) {
   console.error('usage: node scripts/torch_export.mjs <dir>');
   process.exit(2);
-}
-
-function randomizeNorms(m, rng) {
-  for (const mod of m.modules()) {
-    if (mod instanceof BatchNorm1d || mod instanceof BatchNorm2d) {
-      for (let i = 0; i < mod.numFeatures; i++) {
-        mod.runningMean.data[i] = rng.uniformRange(-0.3, 0.3);
-        mod.runningVar.data[i] = rng.uniformRange(0.02, 0.3);
-        mod.weight.data[i] = rng.uniformRange(0.5, 2);
-        mod.bias.data[i] = rng.uniformRange(-0.2, 0.5);
-      }
-    }
-  }
-  m.eval();
 }
 
 const seed = new Rng(2027);
@@ -52,7 +28,7 @@ const cases = [
 ];
 for (const [name, encoder, steps] of cases) {
   const rng = seed.fork();
-  randomizeNorms(encoder, rng);
+  randomizeNorms(lib, encoder, rng);
   const { python, weights } = toTorch(encoder);
   mkdirSync(join(dir, name), { recursive: true });
   writeFileSync(join(dir, name, 'encoder.py'), python);

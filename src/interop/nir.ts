@@ -403,10 +403,6 @@ export function toNir(model: SpikingEncoder | SSLModel, options: ToNirOptions = 
 // ---------------------------------------------------------------------------------------------
 // Graph → runnable network
 
-function shapeOf(a: NirArray): number[] {
-  return a.shape;
-}
-
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -417,7 +413,6 @@ function asTensor(a: NirArray): Tensor {
 }
 
 interface Step {
-  name: string;
   module: Module;
   /** Output shape of one sample. */
   out: number[];
@@ -452,7 +447,7 @@ export class NirNetwork extends Module {
     let shape = this.inputShape;
     for (const name of order.slice(1, -1)) {
       const node = graph.nodes.get(name)!;
-      const step = buildStep(name, node, shape, (w) => fail(`node '${name}' (${node.type}) ${w}`));
+      const step = buildStep(node, shape, (w) => fail(`node '${name}' (${node.type}) ${w}`));
       if (name.includes('.') || name === '') fail(`node name '${name}' cannot name a module (it contains '.')`);
       this.registerModule(name, step.module);
       this.steps.push(step);
@@ -508,7 +503,7 @@ function neuronStep(node: Extract<NirNode, { type: 'LIF' | 'IF' }>, shape: numbe
   const n = shape.reduce((a, b) => a * b, 1);
   const fields = node.type === 'LIF' ? { tau: node.tau, r: node.r, v_leak: node.vLeak, v_threshold: node.vThreshold, v_reset: node.vReset } : { r: node.r, v_threshold: node.vThreshold, v_reset: node.vReset };
   for (const [k, v] of Object.entries(fields)) {
-    if (v.data.length !== n && v.data.length !== 1) fail(`has ${k} of shape ${fmtShape(shapeOf(v))}, expected the ${fmtShape(shape)} of its input`);
+    if (v.data.length !== n && v.data.length !== 1) fail(`has ${k} of shape ${fmtShape(v.shape)}, expected the ${fmtShape(shape)} of its input`);
   }
   const at = (a: NirArray, i: number): number => a.data[a.data.length === 1 ? 0 : i];
   const theta = at(node.vThreshold, 0);
@@ -552,7 +547,7 @@ class ChainModule extends Module {
   }
 }
 
-function buildStep(name: string, node: NirNode, shape: number[], fail: (what: string) => never): Step {
+function buildStep(node: NirNode, shape: number[], fail: (what: string) => never): Step {
   const isPositive = (v: readonly number[]): boolean => v.every((d) => Number.isSafeInteger(d) && d >= 1);
   switch (node.type) {
     case 'Input':
@@ -570,7 +565,7 @@ function buildStep(name: string, node: NirNode, shape: number[], fail: (what: st
         if (!sameShape(node.bias.shape, [out])) fail(`has bias of shape ${fmtShape(node.bias.shape)}, expected [${out}]`);
         fc.bias!.data.set(asTensor(node.bias).data);
       }
-      return { name, module: fc, out: [out] };
+      return { module: fc, out: [out] };
     }
     case 'Conv2d': {
       const w = node.weight;
@@ -586,7 +581,7 @@ function buildStep(name: string, node: NirNode, shape: number[], fail: (what: st
       const oh = Math.floor((shape[1] + 2 * node.padding[0] - kh) / node.stride[0]) + 1;
       const ow = Math.floor((shape[2] + 2 * node.padding[1] - kw) / node.stride[1]) + 1;
       if (!(oh >= 1 && ow >= 1)) fail(`leaves no output from an input of ${fmtShape(shape)}`);
-      return { name, module: conv, out: [cout, oh, ow] };
+      return { module: conv, out: [cout, oh, ow] };
     }
     case 'AvgPool2d':
     case 'SumPool2d': {
@@ -599,7 +594,7 @@ function buildStep(name: string, node: NirNode, shape: number[], fail: (what: st
       const pool = new AvgPool2d(node.kernelSize, { stride: node.stride, padding: node.padding });
       // A sum pool is the average times the window's size (padding counted, as both include it).
       const module = node.type === 'AvgPool2d' ? pool : new ChainModule([pool, new Gain(tensor(kh * kw))]);
-      return { name, module, out: [shape[0], oh, ow] };
+      return { module, out: [shape[0], oh, ow] };
     }
     case 'Flatten': {
       if (!sameShape(node.inputType, shape)) fail(`declares input ${fmtShape(node.inputType)} but receives ${fmtShape(shape)}`);
@@ -609,11 +604,11 @@ function buildStep(name: string, node: NirNode, shape: number[], fail: (what: st
       if (!(start >= 0 && start <= end && end < d)) fail(`has start_dim ${node.startDim} and end_dim ${node.endDim}, out of range for ${fmtShape(shape)}`);
       const out = [...shape.slice(0, start), shape.slice(start, end + 1).reduce((a, b) => a * b, 1), ...shape.slice(end + 1)];
       // Our tensors carry [T, B] in front of a sample's axes.
-      return { name, module: new Flatten(start + 2, end + 2), out };
+      return { module: new Flatten(start + 2, end + 2), out };
     }
     case 'LIF':
     case 'IF':
-      return { name, module: neuronStep(node, shape, fail), out: shape };
+      return { module: neuronStep(node, shape, fail), out: shape };
   }
 }
 

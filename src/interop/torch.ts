@@ -15,6 +15,7 @@ import { OptionError } from '../errors';
 import { encodeSafetensors } from '../io/safetensors';
 import type { Leaky } from '../neurons/modules';
 import { surrogateSpec } from '../neurons/surrogate';
+import type { Linear } from '../nn/layers';
 import type { Module } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
 import { SSLModel, SpikingConvNet, SpikingMlp, type SpikingEncoder } from '../ssl/models';
@@ -61,7 +62,7 @@ function config(encoder: SpikingEncoder): Record<string, unknown> {
     const neurons: NeuronConfig[] = [];
     let inputs = 0;
     for (let i = 1; children.has(`fc${i}`); i++) {
-      const fc = children.get(`fc${i}`) as unknown as { inFeatures: number; outFeatures: number };
+      const fc = children.get(`fc${i}`) as Linear;
       if (i === 1) inputs = fc.inFeatures;
       hidden.push(fc.outFeatures);
       norms.push(normConfig(children.get(`bn${i}`) as BatchNorm1d | undefined));

@@ -560,7 +560,6 @@ function readDatatype(r: Reader, at: number, size: number): Datatype {
   const classVersion = r.u8(at);
   const cls = classVersion & 0x0f;
   const bits0 = r.u8(at + 1);
-  const bits1 = r.u8(at + 2);
   const elementSize = r.u32(at + 4);
   const littleEndian = (bits0 & 1) === 0;
   if (cls === 0) {
@@ -583,7 +582,6 @@ function readDatatype(r: Reader, at: number, size: number): Datatype {
   if (cls === 9) {
     if ((bits0 & 0x0f) !== 1) r.fail('variable-length sequences are not supported (only variable-length strings)');
     if (elementSize !== 16) r.fail(`variable-length string datatype of ${elementSize} bytes, expected 16`);
-    void bits1;
     return { dtype: 'string', size: 16, littleEndian: true, strings: 'variable' };
   }
   const names: Record<number, string> = { 2: 'time', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 10: 'array' };
@@ -654,7 +652,7 @@ function readDataset(r: Reader, messages: Message[], path: string): Hdf5Dataset 
     n *= d;
     if (n * type.size > layout.bytes.length) r.fail(`"${path}" has shape ${fmtShape(shape)} of ${type.size}-byte elements but only ${layout.bytes.length} bytes of data`);
   }
-  if (n * type.size !== layout.bytes.length && !(n === 0)) r.fail(`"${path}" has shape ${fmtShape(shape)} of ${type.size}-byte elements (${n * type.size} bytes) but ${layout.bytes.length} bytes of data`);
+  if (n * type.size !== layout.bytes.length && n !== 0) r.fail(`"${path}" has shape ${fmtShape(shape)} of ${type.size}-byte elements (${n * type.size} bytes) but ${layout.bytes.length} bytes of data`);
   const raw = layout.bytes;
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const le = type.littleEndian;

@@ -5,6 +5,7 @@ import {
   encodeNir, fromNir, Tensor, linear, nirGraph, noGrad, poisson, rand, readHdf5, reshape, toNir, writeHdf5, hdf5Group, hdf5Dataset,
   type NirGraph, type NirNode, type Module,
 } from '../../src/index';
+import type { Linear } from '../../src/nn/layers';
 import { BatchNorm1d, BatchNorm2d } from '../../src/nn/norm';
 
 /** Gives every BatchNorm of `m` trained-looking statistics and affine parameters, then eval mode. */
@@ -64,7 +65,7 @@ describe('toNir / fromNir', () => {
     const rng = new Rng(2);
     const enc = new SpikingMlp({ inputs: 5, hidden: [3], batchNorm: true, reset: 'zero', rng });
     randomizeNorms(enc, rng);
-    const fc = enc.namedChildren().find(([n]) => n === 'fc1')![1] as unknown as { weight: never; bias: never };
+    const fc = new Map(enc.namedChildren()).get('fc1') as Linear;
     const bn = enc.namedChildren().find(([n]) => n === 'bn1')![1] as BatchNorm1d;
     const x = rand([4, 5], rng);
     const want = noGrad(() => batchNorm(linear(x, fc.weight, fc.bias), 1, { weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar, training: false, eps: bn.eps }));
