@@ -1,6 +1,8 @@
 /**
  * spikessl — self-supervised spiking neural networks in pure TypeScript.
- * This is the browser-safe entry: nothing here touches Node's modules.
+ * This is the browser-safe entry: nothing here touches Node's modules. What extends the
+ * library rather than uses it (the autograd engine's rule tables, report helpers) is in
+ * `spikessl/internals` (src/internals.ts).
  */
 export * from './errors';
 export { Rng } from './rng';
@@ -13,6 +15,7 @@ export type { Axes } from './tensor/reduce';
 export type { MatmulOptions } from './tensor/matmul';
 /** Raw kernels without autograd (they never record a graph). */
 export * as kernels from './tensor';
+// The differentiable API; the engine's plumbing (record, Node, RULES, apply) is in spikessl/internals.
 export * from './autograd';
 // Weight files: safetensors bytes in and out.
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
@@ -45,7 +48,8 @@ export * from './classifiers';
 export * from './nn/index';
 // Optimizers, gradient clipping and learning-rate schedules.
 export * from './optim/index';
-// Run report: SVG charts, self-contained HTML, 2-D PCA, terminal progress and tables.
-export * from './report/index';
+// Run report: SVG charts and the self-contained HTML page (their helpers: spikessl/internals).
+export { lineChart, raster, histogram, heatmap, scatter, renderReportHtml } from './report/index';
+export type { LineSeries, LineChartOptions, RasterSpikes, RasterOptions, HistogramOptions, HeatmapOptions, ScatterOptions, RunReport, ReportRaster } from './report/index';
 // Self-supervised learning: two-branch losses, view augmentations, spiking encoders, the trainer, probes.
 export * from './ssl/index';

@@ -1,5 +1,5 @@
-export { backward, noGrad, isGradEnabled, record, setAnomalyDetection, Node } from './engine';
-export type { BackwardFn, BackwardOptions } from './engine';
-export { RULES, apply } from './ops';
-export type { Ctx, OpName, OpSpec, OpSpecs, Rule } from './ops';
+// The differentiable API users call. The engine's plumbing (record, Node, the rule tables,
+// apply) is exported from src/internals.ts (`spikessl/internals`) instead.
+export { backward, noGrad, isGradEnabled, setAnomalyDetection } from './engine';
+export type { BackwardOptions } from './engine';
 export * from './functional';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OptionError, Rng, ShapeError, pca2 } from '../../src/index';
+import { OptionError, Rng, ShapeError } from '../../src/index';
+import { pca2 } from '../../src/internals';
 
 /** Two orthonormal vectors in R^dim (Gram–Schmidt on random normals). */
 function orthonormalPair(dim: number, rng: Rng): [Float64Array, Float64Array] {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OptionError, formatDuration, formatProgress, formatTable } from '../../src/index';
+import { OptionError } from '../../src/index';
+import { formatDuration, formatProgress, formatTable } from '../../src/internals';
 
 const p = { epoch: 2, epochs: 10, batch: 45, batches: 120, loss: 0.123456, samplesPerSecond: 1234.5, etaSeconds: 65 };
 

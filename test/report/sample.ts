@@ -1,5 +1,6 @@
 /** A made-up but realistic run report (seeded), for the HTML tests and the sample page. */
-import { Rng, pca2 } from '../../src/index';
+import { Rng } from '../../src/index';
+import { pca2 } from '../../src/internals';
 import type { RunReport } from '../../src/index';
 
 /** A 28×28 "7": a top bar and a diagonal stroke, intensities in [0, 1]. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OptionError, Rng, ShapeError, TABLEAU10, escapeXml, heatmap, histogram, lineChart, raster, scatter } from '../../src/index';
+import { OptionError, Rng, ShapeError, heatmap, histogram, lineChart, raster, scatter } from '../../src/index';
+import { TABLEAU10, escapeXml } from '../../src/internals';
 import { byClass, findAll, parseXml, pathPoints, textOf } from './xml';
 import type { El } from './xml';
 
