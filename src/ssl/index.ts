@@ -2,8 +2,8 @@ export { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 export type { BarlowTwinsOptions, NtXentOptions, VicregOptions } from './losses';
 export { randomShift, randomResizedCrop, randomAffine, randomHorizontalFlip, colorJitter, randomErasing, parseAugmentation } from './augment';
 export type { ImageShape, ShiftOptions, ResizedCropOptions, AffineOptions, FlipOptions, JitterOptions, ErasingOptions, ViewTransform } from './augment';
-export { SpikingMlp, SpikingConvNet, projector, SSLModel, buildModel, encoderFromConfig, encoderFromSpec, modelStateShapes } from './models';
-export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions, EncoderSpec, NeuronSpec } from './models';
+export { SpikingMlp, SpikingConvNet, projector, SSLModel, buildModel, encoderFromConfig, modelStateShapes } from './models';
+export type { SpikingEncoder, NeuronOptions, SpikingMlpOptions, SpikingConvOptions } from './models';
 export {
   RUN_OPTIONS,
   NEURON_DEFAULTS,

@@ -30,11 +30,6 @@ export interface SpikingEncoder extends Module {
   spec?(): EncoderConfig | null;
 }
 
-/** @deprecated The same type as {@link NeuronConfig} (ssl/config.ts). */
-export type NeuronSpec = NeuronConfig;
-/** @deprecated The same type as {@link EncoderConfig} (ssl/config.ts). */
-export type EncoderSpec = EncoderConfig;
-
 /**
  * Builds an encoder of the architecture `config` describes, with fresh weights from `rng`
  * (absent: the default generator, as a replica on another thread does before it is sent the
@@ -47,9 +42,6 @@ export function encoderFromConfig(config: EncoderConfig, rng?: Rng): SpikingEnco
   if (config.kind === 'conv') return new SpikingConvNet({ ...neuronOptions, channels: config.channels, features: config.features, batchNorm: config.batchNorm });
   throw new OptionError(`encoderFromConfig: unknown encoder kind '${(config as { kind: string }).kind}', expected 'mlp' or 'conv'`);
 }
-
-/** {@link encoderFromConfig}, under the name the thread code knows it by. */
-export const encoderFromSpec: (spec: EncoderConfig) => SpikingEncoder = (spec) => encoderFromConfig(spec);
 
 /** The neuron part of an encoder's config, or null when the surrogate is a custom one. */
 function neuronSpec(o: NeuronOptions): NeuronConfig | null {

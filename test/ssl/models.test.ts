@@ -3,7 +3,7 @@ import { backward } from '../../src/autograd/engine';
 import { poisson } from '../../src/encoding';
 import { firingRate } from '../../src/neurons/functional';
 import { Rng } from '../../src/rng';
-import { SpikingConvNet, SpikingMlp, encoderFromSpec, projector } from '../../src/ssl/models';
+import { SpikingConvNet, SpikingMlp, encoderFromConfig, projector } from '../../src/ssl/models';
 import { custom, sigmoid } from '../../src/neurons/surrogate';
 import { Tensor } from '../../src/tensor/tensor';
 import { ShapeError } from '../../src/errors';
@@ -37,13 +37,13 @@ describe('encoders and projector', () => {
     expect(enc.namedParameters().map(([n]) => n).slice(0, 4)).toEqual(['conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias']);
   });
 
-  it('encoderFromSpec rebuilds the architecture: with the same state it computes the same spikes', () => {
+  it('encoderFromConfig rebuilds the architecture: with the same state it computes the same spikes', () => {
     const encoders = [
       new SpikingMlp({ inputs: 784, hidden: [20, 12], batchNorm: true, beta: 0.8, threshold: 0.7, reset: 'zero', surrogate: sigmoid({ slope: 5 }), rng: new Rng(1) }),
       new SpikingConvNet({ channels: [2, 3], features: 10, beta: 0.95, rng: new Rng(2) }),
     ];
     for (const enc of encoders) {
-      const replica = encoderFromSpec(JSON.parse(JSON.stringify(enc.spec())));
+      const replica = encoderFromConfig(JSON.parse(JSON.stringify(enc.spec())), new Rng(3));
       expect(replica.constructor).toBe(enc.constructor);
       expect(Object.entries(replica.stateDict()).map(([k, t]) => `${k} ${t.shape.join('x')}`)).toEqual(Object.entries(enc.stateDict()).map(([k, t]) => `${k} ${t.shape.join('x')}`));
       replica.loadStateDict(enc.stateDict());
