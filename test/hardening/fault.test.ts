@@ -18,7 +18,10 @@ it.skipIf(process.platform === 'win32')('a run killed three times (once mid-eval
   const runner = await bundleCli(join(work, 'bundle'));
   const summary = await faultTrials({ runner, work, trials: 1, killsPerTrial: 3, seed: 1 });
   expect(summary.trials).toBe(1);
-  expect(summary.kills).toBe(3); // each kill lands before its run ends: delays are drawn within the reference run's phases
+  // The first kill (a moment of a fresh run) and the second (during the evaluation of the resumed run)
+  // land by construction; the third, a moment drawn over the whole reference run, may come after a
+  // shorter resumed run has already finished, depending on the machine's load.
+  expect(summary.kills).toBeGreaterThanOrEqual(2);
   expect(summary.killedInEvaluation).toBeGreaterThanOrEqual(1);
   expect(summary.stalesRemoved).toBeGreaterThanOrEqual(1); // the planted temporaries of killed processes
 }, 120_000);
