@@ -46,9 +46,9 @@ const COMMANDS: Record<string, Command> = {
   eval: {
     synopsis: 'spikessl eval --checkpoint F [options]',
     summary: 'evaluate a saved model or checkpoint as its run did',
-    options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'threads'],
+    options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'representation', 'threads'],
     required: ['checkpoint'],
-    help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)" },
+    help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)", representation: "the probed representation (default: the run's), as for train" },
   },
   export: {
     synopsis: 'spikessl export --format nir|torch RUN',
@@ -215,6 +215,7 @@ export async function main(argv: string[]): Promise<number> {
         dataDir: (v.get('dataDir') as string | null | undefined) ?? undefined,
         probeSubset: (v.get('probeSubset') as number | undefined) ?? 0,
         evalSteps: (v.get('evalSteps') as number | undefined) ?? 0,
+        representation: v.get('representation') as string | undefined,
       });
       return 0;
     }

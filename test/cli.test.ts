@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSafetensors } from '../src/io/safetensors';
 import { encodeModelFile } from '../src/ssl/modelfile';
@@ -36,6 +36,10 @@ describe('spikessl CLI options', () => {
     expect(parseTrainArgs(['--eval-steps', '16']).evalSteps).toBe(16);
     expect(parseTrainArgs(['--encoder', 'conv', '--channels', '8,16']).channels).toEqual([8, 16]);
     expect(parseTrainArgs(['--augment', 'affine:12.5,1']).augment).toBe('affine:12.5,1');
+    expect(parseTrainArgs(['--dataset', 'fashion-mnist', '--val', '10000', '--augment', 'crop:0.5+flip+jitter', '--encoder', 'conv', '--representation', 'lif1+lif2@7'])).toMatchObject({
+      dataset: 'fashion-mnist', val: 10000, augment: 'crop:0.5+flip+jitter', representation: 'lif1+lif2@7',
+    });
+    expect(parseTrainArgs([])).toMatchObject({ dataset: 'mnist', val: 0, representation: 'last' });
   });
 
   it('--augment affine:R,T is randomAffine with ±R degrees and ±T pixels, the other specs their own functions', () => {
@@ -157,7 +161,16 @@ describe('spikessl CLI options', () => {
       [['train', '--vicreg-weights', '1,1,1'], /--vicreg-weights applies only with --loss vicreg/],
       [['train', '--loss', 'vicreg', '--vicreg-weights', '1,1'], /--vicreg-weights must be three numbers ≥ 0 as SIM,STD,COV, got '1,1'/],
       [['train', '--channels', '8,16'], /--channels applies only with --encoder conv, not with --encoder mlp/],
-      [['train', '--augment', 'rotate'], /--augment must be none, shift:K, crop, affine or affine:R,T \(degrees, pixels\), got 'rotate'/],
+      [['train', '--augment', 'rotate'], /--augment must be none, or shift:K, crop, crop:S, affine, affine:R,T, flip, jitter, jitter:B,C, erase, erase:P joined by '\+', got 'rotate'/],
+      [['train', '--augment', 'crop+spin'], /--augment must be .* got 'crop\+spin'/],
+      [['train', '--augment', 'none+flip'], /--augment must be .* got 'none\+flip'/],
+      [['train', '--dataset', 'cifar10'], /--dataset must be one of mnist, fashion-mnist, got 'cifar10'/],
+      [['train', '--val', '-1'], /--val must be an integer ≥ 0, got '-1'/],
+      [['train', '--threads', '1', '--val', '60000', '--out', join(tmpdir(), 'spikessl-cli-val')], /--val 60000 must be less than the 60000 training images/],
+      [['train', '--threads', '1', '--data-dir', tmpdir(), '--out', join(tmpdir(), 'spikessl-cli-dir')], /no train-images-idx3-ubyte in .* \(looked for train-images-idx3-ubyte and train-images-idx3-ubyte\.gz\)/],
+      [['train', '--representation', 'conv2'], /--representation must be last, or layer names joined by '\+'/],
+      [['train', '--representation', 'lif3'], /--representation lif3: the mlp encoder has spiking layers lif1–lif2, not lif3/],
+      [['train', '--encoder', 'conv', '--representation', 'lif1+lif4@7'], /the conv encoder has spiking layers lif1–lif3, not lif4/],
       [['train', '--augment', 'affine:15'], /--augment must be .* got 'affine:15'/],
       [['train', '--augment', 'affine:-5,1'], /--augment must be .* got 'affine:-5,1'/],
       [['train', '--augment', 'shift:'], /--augment must be .* got 'shift:'/],
@@ -198,6 +211,9 @@ describe('spikessl CLI options', () => {
       expect(errors[0]).toMatch(message);
       expect(errors[0]).not.toContain('\n');
     }
+    // Refused before any work: no run folder was made.
+    expect(existsSync(join(tmpdir(), 'spikessl-cli-val'))).toBe(false);
+    expect(existsSync(join(tmpdir(), 'spikessl-cli-dir'))).toBe(false);
     expect(() => parseTrainArgs(['--batch', '1'])).toThrow(OptionError);
     // On/off flags: --bn, --no-bn, --bn=false.
     expect(parseTrainArgs(['--bn']).bn).toBe(true);

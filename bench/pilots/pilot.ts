@@ -19,7 +19,7 @@ import { poisson } from '../../src/encoding/index';
 import { firingRate } from '../../src/neurons/functional';
 import { avgPool2d } from '../../src/nn/functional';
 import { loadDataset } from '../../src/node/datasets';
-import { writeSafetensorsFile } from '../../src/node/fs';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../src/node/fs';
 import { enableThreads, disableThreads } from '../../src/node/threads';
 import { threadedViews } from '../../src/node/views';
 import { Adam } from '../../src/optim/adam';
@@ -62,6 +62,8 @@ interface PilotConfig {
   baselines: boolean;
   seed: number;
   threads: number;
+  /** Evaluate this model file (encoder.* / projector.* tensors of the same architecture) instead of training. */
+  from: string;
 }
 
 const DEFAULTS: PilotConfig = {
@@ -89,6 +91,7 @@ const DEFAULTS: PilotConfig = {
   baselines: true,
   seed: 0,
   threads: 2,
+  from: '',
 };
 
 const here = join(process.cwd(), 'bench', 'pilots');
@@ -140,7 +143,7 @@ function buildEncoder(c: PilotConfig, rng: Rng): SpikingEncoder {
 }
 
 export async function main(): Promise<void> {
-  const c: PilotConfig = { ...DEFAULTS, ...(JSON.parse(process.argv[2] ?? '{}') as Partial<PilotConfig>) };
+  const c: PilotConfig = { ...DEFAULTS, ...(JSON.parse(process.argv[3] ?? '{}') as Partial<PilotConfig>) };
   if (c.threads > 1) enableThreads(c.threads);
   mkdirSync(join(here, 'runs'), { recursive: true });
   const full = loadDataset({ name: c.dataset, split: 'train' });
@@ -172,7 +175,8 @@ export async function main(): Promise<void> {
   });
   const t0 = performance.now();
   let last = 0;
-  trainer.fit(train, {
+  if (c.from) model.loadStateDict(readSafetensorsFile(c.from).tensors);
+  else trainer.fit(train, {
     epochs: c.epochs,
     onBatch: (p) => {
       if (performance.now() - last > 30000 || p.batch === p.batches) {
@@ -183,7 +187,7 @@ export async function main(): Promise<void> {
   });
   const trainSeconds = (performance.now() - t0) / 1000;
   log(`  trained in ${trainSeconds.toFixed(0)} s`);
-  writeSafetensorsFile(join(here, 'runs', `${c.name}.safetensors`), model.stateDict(), { format: 'pt', config: JSON.stringify(c) });
+  if (!c.from) writeSafetensorsFile(join(here, 'runs', `${c.name}.safetensors`), model.stateDict(), { format: 'pt', config: JSON.stringify(c) });
 
   const record = (model: string, rep: string, T: number, r: ReturnType<typeof probe>, dim: number, seconds: number) => {
     const line = { name: c.name, model, representation: rep, evalSteps: T, dim, linear: r.linear, knn: r.knn, converged: r.linearFit.converged, iterations: r.linearFit.iterations, probeSeconds: r.seconds, featureSeconds: seconds, trainSeconds, config: c, date: new Date().toISOString() };

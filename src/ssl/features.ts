@@ -16,6 +16,7 @@ import { Tensor } from '../tensor/tensor';
 import type { FeatureSet } from './evaluate';
 import type { SpikingEncoder } from './models';
 import { datasetFeatures } from './trainer';
+import type { ViewsRunner } from './views';
 
 /** Which layers form the representation. */
 export interface RepresentationSpec {
@@ -60,6 +61,8 @@ export interface EncoderFeatureOptions extends RepresentationSpec {
   rng: Rng;
   /** Images per forward pass. Default 500. */
   batchSize?: number;
+  /** How the default representation's batches run (see `datasetFeatures`); other layers run on this thread. */
+  views?: ViewsRunner;
 }
 
 /** The selected layers' rates of one batch, flattened: one [B, d] part per layer. */
