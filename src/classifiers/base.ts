@@ -1,6 +1,6 @@
 /** What every classifier shares: the fitted label set and `score`. */
 import { Tensor } from '../tensor/tensor';
-import { type MatrixInput, checkLabelVector, notFitted, toMatrix } from './input';
+import { type LabelInput, type MatrixInput, checkLabelVector, notFitted, toMatrix } from './input';
 import { accuracy } from './metrics';
 
 /** The common interface of the classifiers in spikessl. */
@@ -8,11 +8,11 @@ export interface Classifier {
   /** The distinct training labels, ascending (scikit-learn's `classes_`). Throws before `fit`. */
   readonly classes: Int32Array;
   /** Fits the model to X [N, F] and labels y (any non-negative integers). Returns the model. */
-  fit(X: MatrixInput, y: Int32Array): this;
+  fit(X: MatrixInput, y: LabelInput): this;
   /** The predicted label of each row of X. */
   predict(X: MatrixInput): Int32Array;
   /** Mean accuracy of `predict(X)` against y. */
-  score(X: MatrixInput, y: Int32Array): number;
+  score(X: MatrixInput, y: LabelInput): number;
 }
 
 /** Base class: holds `classes` and implements `score` on top of `predict`. */
@@ -25,14 +25,15 @@ export abstract class LabelledModel implements Classifier {
     return this.fitted;
   }
 
-  abstract fit(X: MatrixInput, y: Int32Array): this;
+  abstract fit(X: MatrixInput, y: LabelInput): this;
   abstract predict(X: MatrixInput): Int32Array;
 
   /** Fraction of rows of X whose predicted label equals y (a ShapeError for an empty X). */
-  score(X: MatrixInput, y: Int32Array): number {
+  score(X: MatrixInput, y: LabelInput): number {
     const m = toMatrix(X, `${this.name}.score`);
-    checkLabelVector(y, m.rows, `${this.name}.score`);
-    return accuracy(y, this.predict(X));
+    const labels = checkLabelVector(y, m.rows, `${this.name}.score`);
+    // Plain rows are converted once: predict gets the float32 matrix.
+    return accuracy(labels, this.predict(Array.isArray(X) ? { data: m.data, shape: [m.rows, m.cols] } : X));
   }
 }
 

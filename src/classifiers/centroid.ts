@@ -1,7 +1,7 @@
 /** Nearest-centroid classification, scikit-learn's `NearestCentroid()` (euclidean, no shrinkage). */
 import { Tensor } from '../tensor/tensor';
 import { LabelledModel, asTensor } from './base';
-import { type MatrixInput, checkCols, checkTrainable, encodeLabels, notFitted, toMatrix } from './input';
+import { type LabelInput, type MatrixInput, checkCols, checkTrainable, encodeLabels, notFitted, toMatrix } from './input';
 
 /**
  * Each class is represented by the mean of its training rows; a sample gets the label of the
@@ -27,7 +27,7 @@ export class NearestCentroid extends LabelledModel {
     return asTensor(Float32Array.from(this.mean), this.mean.length / this.nFeatures, this.nFeatures);
   }
 
-  fit(X: MatrixInput, y: Int32Array): this {
+  fit(X: MatrixInput, y: LabelInput): this {
     const op = 'NearestCentroid.fit';
     const m = toMatrix(X, op);
     checkTrainable(m, op);

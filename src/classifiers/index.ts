@@ -1,6 +1,6 @@
 /** Classic classifiers for judging learned representations, with scikit-learn's objectives and defaults. */
 export type { Classifier } from './base';
-export type { MatrixInput } from './input';
+export type { LabelInput, MatrixInput } from './input';
 export { StandardScaler } from './scaler';
 export type { StandardScalerOptions } from './scaler';
 export { LogisticRegression } from './logistic';

@@ -5,8 +5,15 @@
 import { OptionError, ShapeError, fmtShape } from '../errors';
 import { Tensor } from '../tensor/tensor';
 
-/** A feature matrix: a `Tensor` of shape [N, F], or a row-major `Float32Array` with its shape. */
-export type MatrixInput = Tensor | { readonly data: Float32Array; readonly shape: readonly number[] };
+/**
+ * A feature matrix: a `Tensor` of shape [N, F], a row-major `Float32Array` with its shape, or plain
+ * rows of numbers (`number[][]`, all of one length; copied to float32, as everything here computes
+ * in float32).
+ */
+export type MatrixInput = Tensor | { readonly data: Float32Array; readonly shape: readonly number[] } | ReadonlyArray<ReadonlyArray<number>>;
+
+/** Labels, one per row of X: non-negative integers as an `Int32Array` or a plain `number[]`. */
+export type LabelInput = Int32Array | ReadonlyArray<number>;
 
 /** A validated feature matrix: row-major float32 data, N rows of F features. */
 export interface Matrix {
@@ -18,11 +25,15 @@ export interface Matrix {
 /**
  * Checks that `X` is a 2-D [N, F] matrix whose data length matches and whose entries are
  * finite (scikit-learn rejects NaN and ±Infinity with a ValueError; here an OptionError
- * names the first offending row and column). The data is not copied.
+ * names the first offending row and column). A tensor's data is not copied; plain rows are
+ * copied to float32.
  */
-export function toMatrix(X: MatrixInput, op: string, what = 'X'): Matrix {
+export function toMatrix(input: MatrixInput, op: string, what = 'X'): Matrix {
+  // Array.isArray does not narrow a ReadonlyArray out of a union.
+  if (Array.isArray(input)) return fromRows(input as ReadonlyArray<ReadonlyArray<number>>, op, what);
+  const X = input as Exclude<MatrixInput, ReadonlyArray<ReadonlyArray<number>>>;
   if (X === null || typeof X !== 'object' || !(X.data instanceof Float32Array) || !Array.isArray(X.shape)) {
-    throw new ShapeError(`${op}: expected ${what} as a Tensor [N, F] or {data: Float32Array, shape: [N, F]}, got ${describe(X)}`);
+    throw new ShapeError(`${op}: expected ${what} as a Tensor [N, F], {data: Float32Array, shape: [N, F]} or number[][], got ${describe(X)}`);
   }
   const shape = X.shape;
   if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -42,6 +53,49 @@ export function toMatrix(X: MatrixInput, op: string, what = 'X'): Matrix {
     }
   }
   return { data: d, rows, cols };
+}
+
+/**
+ * Copies plain rows into a float32 matrix. Every row must be an array of the first row's length
+ * (ragged rows are refused, never padded or cut) holding numbers; non-finite values are refused
+ * by the caller's check.
+ */
+function fromRows(X: ReadonlyArray<ReadonlyArray<number>>, op: string, what: string): Matrix {
+  const rows = X.length;
+  const first = X[0];
+  if (rows > 0 && !Array.isArray(first)) throw new ShapeError(`${op}: expected ${what} as rows of numbers (number[][]), got ${describe(first)} as row 0`);
+  const cols = rows === 0 ? 0 : first.length;
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const row = X[r];
+    if (!Array.isArray(row) || row.length !== cols) {
+      throw new ShapeError(`${op}: ${what} rows must all have ${cols} values (the length of row 0), row ${r} is ${Array.isArray(row) ? `of length ${row.length}` : describe(row)}`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const v = row[c];
+      if (typeof v !== 'number' || v - v !== 0) throw new OptionError(`${op}: ${what} must hold finite numbers, got ${typeof v === 'number' ? v : describe(v)} at row ${r}, column ${c}`);
+      data[r * cols + c] = v;
+    }
+  }
+  return { data, rows, cols };
+}
+
+/**
+ * Labels as an Int32Array: an Int32Array as it is, a `number[]` checked (integers in the int32
+ * range) and copied.
+ */
+export function toLabels(y: LabelInput, op: string): Int32Array {
+  if (y instanceof Int32Array) return y;
+  if (!Array.isArray(y)) throw new OptionError(`${op}: expected y as an Int32Array or number[] of labels, got ${describe(y)}`);
+  const out = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const v: unknown = y[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new OptionError(`${op}: labels must be integers, got ${typeof v === 'number' ? v : describe(v)} at index ${i}`);
+    }
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Checks that training data has at least one row and one feature (scikit-learn rejects both empties). */
@@ -65,11 +119,9 @@ export interface EncodedLabels {
   readonly index: Int32Array;
 }
 
-/** Checks `y` (an Int32Array of N non-negative labels) and encodes it; `minClasses` distinct labels are required. */
-export function encodeLabels(y: Int32Array, n: number, op: string, minClasses = 1): EncodedLabels {
-  if (!(y instanceof Int32Array)) {
-    throw new OptionError(`${op}: expected y as an Int32Array of labels, got ${describe(y)}`);
-  }
+/** Checks `y` (N non-negative integer labels) and encodes it; `minClasses` distinct labels are required. */
+export function encodeLabels(labels: LabelInput, n: number, op: string, minClasses = 1): EncodedLabels {
+  const y = toLabels(labels, op);
   if (y.length !== n) {
     throw new ShapeError(`${op}: X has ${n} rows but y has ${y.length} labels`);
   }
@@ -104,10 +156,11 @@ export function encodeLabels(y: Int32Array, n: number, op: string, minClasses = 
   return { classes, index };
 }
 
-/** Checks that labels passed to `score` are an Int32Array of N entries. */
-export function checkLabelVector(y: Int32Array, n: number, op: string): void {
-  if (!(y instanceof Int32Array)) throw new OptionError(`${op}: expected y as an Int32Array of labels, got ${describe(y)}`);
+/** Checks that labels passed to `score` are N integers; returns them as an Int32Array. */
+export function checkLabelVector(labels: LabelInput, n: number, op: string): Int32Array {
+  const y = toLabels(labels, op);
   if (y.length !== n) throw new ShapeError(`${op}: X has ${n} rows but y has ${y.length} labels`);
+  return y;
 }
 
 /** Throws an OptionError unless `v` is a finite number > 0 (or ≥ 0 when `allowZero`). */

@@ -8,7 +8,7 @@ import { OptionError } from '../errors';
 import { gemm } from '../tensor/gemm';
 import { Tensor } from '../tensor/tensor';
 import { LabelledModel, asTensor } from './base';
-import { type MatrixInput, checkCols, checkTrainable, encodeLabels, integer, notFitted, positive, toMatrix } from './input';
+import { type LabelInput, type MatrixInput, checkCols, checkTrainable, encodeLabels, integer, notFitted, positive, toMatrix } from './input';
 
 /** Vote weights of {@link KNN}. */
 export type KnnWeights = 'uniform' | 'distance' | { readonly temperature: number };
@@ -97,7 +97,7 @@ export class KNN extends LabelledModel {
   }
 
   /** Stores (a copy of) the training rows, their squared norms and labels. */
-  fit(X: MatrixInput, y: Int32Array): this {
+  fit(X: MatrixInput, y: LabelInput): this {
     const op = 'KNN.fit';
     const m = toMatrix(X, op);
     checkTrainable(m, op);

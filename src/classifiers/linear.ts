@@ -2,7 +2,7 @@
 import { gemm } from '../tensor/gemm';
 import { Tensor } from '../tensor/tensor';
 import { LabelledModel, asTensor, labelsFromDecision } from './base';
-import { type Matrix, type MatrixInput, checkCols, checkTrainable, encodeLabels, notFitted, toMatrix } from './input';
+import { type LabelInput, type Matrix, type MatrixInput, checkCols, checkTrainable, encodeLabels, notFitted, toMatrix } from './input';
 
 /** Validated training data of a linear classifier, with the number R of weight rows it needs. */
 export interface LinearTrainingSet {
@@ -56,7 +56,7 @@ export abstract class LinearClassifierBase extends LabelledModel {
    * Checks the training data of `fit` (at least one row, one feature and two classes) and encodes the labels.
    * @internal
    */
-  protected trainingSet(X: MatrixInput, y: Int32Array): LinearTrainingSet {
+  protected trainingSet(X: MatrixInput, y: LabelInput): LinearTrainingSet {
     const op = `${this.name}.fit`;
     const m = toMatrix(X, op);
     checkTrainable(m, op);

@@ -7,7 +7,7 @@ import { OptionError } from '../errors';
 import { gemm } from '../tensor/gemm';
 import { Tensor } from '../tensor/tensor';
 import { asTensor } from './base';
-import { type Matrix, type MatrixInput, integer, notFitted, positive } from './input';
+import { type LabelInput, type Matrix, type MatrixInput, integer, notFitted, positive } from './input';
 import { LinearClassifierBase } from './linear';
 import { minimizeLbfgs, type LbfgsStop } from './lbfgs';
 
@@ -107,7 +107,7 @@ export class LogisticRegression extends LinearClassifierBase {
     return this.info;
   }
 
-  fit(X: MatrixInput, y: Int32Array): this {
+  fit(X: MatrixInput, y: LabelInput): this {
     const { m, classes, index, R } = this.trainingSet(X, y);
     const F = m.cols;
     const objective = new LogisticObjective(m, index, R, this.C, this.fitIntercept, this.blockRows);

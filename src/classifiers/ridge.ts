@@ -4,7 +4,7 @@
  */
 import { OptionError } from '../errors';
 import { gemm } from '../tensor/gemm';
-import { type MatrixInput, integer, positive } from './input';
+import { type LabelInput, type MatrixInput, integer, positive } from './input';
 import { LinearClassifierBase } from './linear';
 
 /** Options of {@link RidgeClassifier}; the defaults are scikit-learn's. */
@@ -48,7 +48,7 @@ export class RidgeClassifier extends LinearClassifierBase {
     this.blockRows = integer(options.blockRows ?? 2048, 'blockRows', 'RidgeClassifier', 1);
   }
 
-  fit(X: MatrixInput, y: Int32Array): this {
+  fit(X: MatrixInput, y: LabelInput): this {
     const op = 'RidgeClassifier.fit';
     const { m, classes, index, R } = this.trainingSet(X, y);
     const { rows: N, cols: F, data } = m;

@@ -5,7 +5,7 @@
  */
 import { OptionError } from '../errors';
 import { Rng } from '../rng';
-import { type MatrixInput, integer, notFitted, positive } from './input';
+import { type LabelInput, type MatrixInput, integer, notFitted, positive } from './input';
 import { LinearClassifierBase } from './linear';
 
 /** Options of {@link LinearSVC}; the defaults are scikit-learn's. */
@@ -81,7 +81,7 @@ export class LinearSVC extends LinearClassifierBase {
     return this.iters;
   }
 
-  fit(X: MatrixInput, y: Int32Array): this {
+  fit(X: MatrixInput, y: LabelInput): this {
     const { m, classes, index, R } = this.trainingSet(X, y);
     const F = m.cols;
     const rng = new Rng(this.seed);
