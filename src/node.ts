@@ -8,6 +8,8 @@ export { loadMnist, defaultMnistDir } from './node/mnist';
 export type { LoadMnistOptions } from './node/mnist';
 export { loadDataset, defaultDatasetDir, FASHION_MNIST_DIR } from './node/datasets';
 export type { LoadDatasetOptions } from './node/datasets';
+export { decodePng, readDigitImages } from './node/image';
+export type { DigitImages } from './node/image';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
 export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';
 // The main job behind the CLI: train, evaluate, write the run folder.
