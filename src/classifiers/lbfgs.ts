@@ -22,6 +22,8 @@ export interface LbfgsOptions {
   c1?: number;
   /** Curvature constant of the strong Wolfe conditions. Default 0.9. */
   c2?: number;
+  /** Called after each iteration with the iterations done and the objective (for progress). */
+  onIteration?: (iteration: number, f: number) => void;
 }
 
 /** Why {@link minimizeLbfgs} stopped. */
@@ -214,6 +216,7 @@ export function minimizeLbfgs(fg: ObjectiveFn, x0: Float64Array, options: LbfgsO
       }
     }
     nIter++;
+    options.onIteration?.(nIter, f);
     // Curvature pair s = x_{k+1} − x_k, y = g_{k+1} − g_k, kept only when sᵀy > eps·yᵀy
     // (the skip rule of L-BFGS-B), so that H stays positive definite.
     const s = new Float64Array(n);

@@ -28,6 +28,8 @@ export interface LogisticRegressionOptions {
   fitIntercept?: boolean;
   /** Receives the non-convergence warning. Default `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Called after each L-BFGS iteration of `fit` with the iterations done and `maxIter` (for progress). */
+  onIteration?: (iteration: number, maxIter: number) => void;
   /**
    * Rows per GEMM block of the data term. Default 512: the block is still in cache when the
    * gradient GEMM reads it again after the logits GEMM (measured faster than 2048 or 4096).
@@ -86,6 +88,7 @@ export class LogisticRegression extends LinearClassifierBase {
   readonly tol: number;
   readonly fitIntercept: boolean;
   private readonly onWarning: (message: string) => void;
+  private readonly onIteration: ((iteration: number, maxIter: number) => void) | undefined;
   private readonly blockRows: number;
   private info: LogisticFitInfo | null = null;
 
@@ -99,6 +102,7 @@ export class LogisticRegression extends LinearClassifierBase {
     this.blockRows = integer(options.blockRows ?? 512, 'blockRows', op, 1);
     this.onWarning = options.onWarning ?? ((m) => console.warn(m));
     if (typeof this.onWarning !== 'function') throw new OptionError(`${op}: onWarning must be a function`);
+    this.onIteration = options.onIteration;
   }
 
   /** Iterations, final gradient norm and convergence of the last fit. */
@@ -112,7 +116,11 @@ export class LogisticRegression extends LinearClassifierBase {
     const F = m.cols;
     const objective = new LogisticObjective(m, index, R, this.C, this.fitIntercept, this.blockRows);
     const theta = new Float64Array(R * (F + 1));
-    const r = minimizeLbfgs((x, g) => objective.evaluate(x, g), theta, { maxIter: this.maxIter, gtol: this.tol });
+    const r = minimizeLbfgs((x, g) => objective.evaluate(x, g), theta, {
+      maxIter: this.maxIter,
+      gtol: this.tol,
+      onIteration: this.onIteration && ((i) => this.onIteration!(i, this.maxIter)),
+    });
     this.setSolution(Float32Array.from(theta.subarray(0, R * F)), Float32Array.from(theta.subarray(R * F)), F, classes);
     const converged = r.stop === 'gtol' || r.stop === 'ftol';
     this.info = { nIter: r.nIter, nFunEvals: r.nFev, gradNorm: r.gradMaxAbs, loss: r.f, converged, stop: r.stop };

@@ -5,5 +5,5 @@ export { pca2 } from './pca';
 export type { Pca2Options, Pca2Result } from './pca';
 export { renderReportHtml } from './html';
 export type { RunReport, ReportRaster } from './html';
-export { formatProgress, formatTable, formatDuration } from './progress';
-export type { Progress, ProgressFormatOptions } from './progress';
+export { formatProgress, formatTaskProgress, formatTable, formatDuration } from './progress';
+export type { Progress, ProgressFormatOptions, TaskProgress } from './progress';

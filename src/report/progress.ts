@@ -64,8 +64,8 @@ function formatRate(v: number): string {
   return v < 10 ? v.toFixed(1) : String(Math.round(v));
 }
 
-function checkCount(name: string, v: number, min: number, max: number): void {
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new OptionError(`formatProgress: ${name} must be an integer in [${min}, ${max}], got ${v}`);
+function checkCount(name: string, v: number, min: number, max: number, op = 'formatProgress'): void {
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new OptionError(`${op}: ${name} must be an integer in [${min}, ${max}], got ${v}`);
 }
 
 /**
@@ -103,6 +103,48 @@ export function formatProgress(p: Progress, o: ProgressFormatOptions): string {
     line = `${epoch} [${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}]${tail}`;
   } else {
     line = epoch + tail;
+  }
+  return line.length > cols ? line.slice(0, cols) : line.padEnd(cols);
+}
+
+/** One update of {@link formatTaskProgress}: a task of `total` units, `done` so far, after `seconds`. */
+export interface TaskProgress {
+  /** What is being done, e.g. 'features of 20000 training images'. */
+  label: string;
+  done: number;
+  total: number;
+  /** Seconds since the task started (the ETA assumes a constant rate). */
+  seconds: number;
+}
+
+/**
+ * One progress line of a task that is not an epoch (feature extraction, probes, baselines).
+ *
+ * - `tty: true`: `features of 10000 test images [████░░░░] 4000/10000 6.2s ETA 9.3s`, stretched
+ *   (or cut) to exactly `width − 1` columns like {@link formatProgress}, to be written after '\r'.
+ * - `tty: false`: `features of 10000 test images: 4000/10000, 6.2s, ETA 9.3s`.
+ *
+ * @example
+ * ```ts
+ * formatTaskProgress({ label: 'kNN', done: 512, total: 1024, seconds: 2 }, { tty: false }); // 'kNN: 512/1024, 2.0s, ETA 2.0s'
+ * ```
+ */
+export function formatTaskProgress(p: TaskProgress, o: ProgressFormatOptions): string {
+  checkCount('total', p.total, 1, Number.MAX_SAFE_INTEGER, 'formatTaskProgress');
+  checkCount('done', p.done, 0, p.total, 'formatTaskProgress');
+  const eta = p.done === 0 ? Infinity : (p.seconds * (p.total - p.done)) / p.done;
+  const tail = ` ${p.done}/${p.total} ${formatDuration(p.seconds)} ETA ${formatDuration(eta)}`;
+  if (!o.tty) return `${p.label}: ${p.done}/${p.total}, ${formatDuration(p.seconds)}, ETA ${formatDuration(eta)}`;
+  const width = o.width ?? 80;
+  if (!Number.isSafeInteger(width) || width < 2) throw new OptionError(`formatTaskProgress: width must be an integer ≥ 2, got ${width}`);
+  const cols = width - 1;
+  const barWidth = cols - p.label.length - tail.length - 3;
+  let line: string;
+  if (barWidth >= 5) {
+    const filled = Math.floor((p.done / p.total) * barWidth);
+    line = `${p.label} [${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}]${tail}`;
+  } else {
+    line = p.label + tail;
   }
   return line.length > cols ? line.slice(0, cols) : line.padEnd(cols);
 }

@@ -43,6 +43,12 @@ export interface ProbeOptions {
    * (60,000 × 1568 features are 376 MB). The kNN runs first, on the unscaled features. Default false.
    */
   overwrite?: boolean;
+  /**
+   * Called as the work goes: the kNN's test images classified (done of the test set's size), then
+   * the linear probe's L-BFGS iterations (done of `maxIter`; when it stops earlier, converged, a
+   * last call reports the iterations run as done and total).
+   */
+  onProgress?: (stage: 'linear probe' | 'kNN', done: number, total: number) => void;
 }
 
 /** How the linear probe's fit ended. */
@@ -63,7 +69,12 @@ export interface ProbeResult {
   labels: number[];
   linearFit: LinearFit;
   seconds: { linear: number; knn: number };
+  /** The fitted linear probe: the scaler and logistic regression (what a model file keeps to predict). */
+  fitted: { scaler: StandardScaler; classifier: LogisticRegression };
 }
+
+/** Test images the kNN classifies per call, between progress reports (its GEMM blocks are 512 queries). */
+const KNN_CHUNK = 1024;
 
 function standardizeInPlace(scaler: StandardScaler, f: FeatureSet): void {
   const { mean, scale } = scaler;
@@ -91,7 +102,17 @@ export function probe(train: FeatureSet, test: FeatureSet, options: ProbeOptions
   const X = { data: train.data, shape: [train.n, train.dim] };
   const Xt = { data: test.data, shape: [test.n, test.dim] };
   let t0 = performance.now();
-  const knnAcc = new KNN({ k: options.k ?? DEFAULT_PROBE_K, metric: 'cosine', weights: 'distance' }).fit(X, train.labels).score(Xt, test.labels);
+  const onProgress = options.onProgress;
+  const knn = new KNN({ k: options.k ?? DEFAULT_PROBE_K, metric: 'cosine', weights: 'distance' }).fit(X, train.labels);
+  // Classified in chunks only to report progress: each query's neighbours do not depend on the others.
+  let hits = 0;
+  for (let r0 = 0; r0 < test.n; r0 += KNN_CHUNK) {
+    const rows = Math.min(KNN_CHUNK, test.n - r0);
+    const p = knn.predict({ data: test.data.subarray(r0 * test.dim, (r0 + rows) * test.dim), shape: [rows, test.dim] });
+    for (let i = 0; i < rows; i++) if (p[i] === test.labels[r0 + i]) hits++;
+    onProgress?.('kNN', r0 + rows, test.n);
+  }
+  const knnAcc = test.n === 0 ? 0 : hits / test.n;
   const knnSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const scaler = new StandardScaler().fit(X);
@@ -107,7 +128,10 @@ export function probe(train: FeatureSet, test: FeatureSet, options: ProbeOptions
     Xts = scaler.transform(Xt);
   }
   // J sums over the n rows, so its gradient bound is n · tol (at least tol for an empty set).
-  const lr = new LogisticRegression({ C: options.C ?? 1, maxIter: options.maxIter ?? 1000, tol: tol * Math.max(1, train.n), onWarning: options.onWarning }).fit(Xs, train.labels);
+  const maxIter = options.maxIter ?? 1000;
+  const onIteration = onProgress && ((i: number) => onProgress('linear probe', i, maxIter));
+  const lr = new LogisticRegression({ C: options.C ?? 1, maxIter, tol: tol * Math.max(1, train.n), onWarning: options.onWarning, onIteration }).fit(Xs, train.labels);
+  if (onProgress && lr.fitInfo.nIter < maxIter) onProgress('linear probe', lr.fitInfo.nIter, lr.fitInfo.nIter);
   const predicted = lr.predict(Xts);
   let correct = 0;
   for (let i = 0; i < test.n; i++) if (predicted[i] === test.labels[i]) correct++;
@@ -121,5 +145,6 @@ export function probe(train: FeatureSet, test: FeatureSet, options: ProbeOptions
     labels: [...cm.labels],
     linearFit: { iterations: info.nIter, converged: info.converged, gradient: info.gradNorm / Math.max(1, train.n), tol },
     seconds: { linear: linearSeconds, knn: knnSeconds },
+    fitted: { scaler, classifier: lr },
   };
 }

@@ -251,7 +251,9 @@ export function representations(encoder: SpikingEncoder, x: Tensor, options: { s
  * the calling thread, so the result is the same bits with any runner.
  */
 export function datasetFeatures(
-  encoder: SpikingEncoder, data: Dataset, options: { steps: number; gain?: number; rng: Rng; batchSize?: number; views?: ViewsRunner },
+  encoder: SpikingEncoder,
+  data: Dataset,
+  options: { steps: number; gain?: number; rng: Rng; batchSize?: number; views?: ViewsRunner; onProgress?: (done: number, total: number) => void },
 ): Float32Array {
   const F = encoder.features;
   const out = new Float32Array(data.n * F);
@@ -266,6 +268,7 @@ export function datasetFeatures(
       out.set(rates, row * F);
       row += rates.length / F;
     }
+    options.onProgress?.(row, data.n);
   }
   return out;
 }
