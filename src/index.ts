@@ -35,9 +35,6 @@ export { makeDataset, subset, batches, batchCount } from './data/dataset';
 export type { Dataset, BatchOptions, Batch } from './data/dataset';
 export { DATASETS, datasetInfo, holdOut } from './data/registry';
 export type { DatasetName, DatasetInfo } from './data/registry';
-// Digit images (PNG container, PGM) as MNIST input rows; PNG's zlib step comes from the caller.
-export { parsePng, parsePgm, mnistPixels } from './data/image';
-export type { DecodedImage, Inflate, MnistPixelsOptions } from './data/image';
 // Spiking neurons and spike encoders. Surrogates live under the `surrogate` namespace, as in snnTorch.
 export * as surrogate from './neurons/surrogate';
 export type { Surrogate } from './neurons/surrogate';

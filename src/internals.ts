@@ -26,5 +26,8 @@ export type { FusedName, FusedSpecs, BatchNormAttrs, LifAttrs } from './autograd
 export { escapeXml, histogramCounts, sequentialColor, TABLEAU10 } from './report/svg';
 export { pca2 } from './report/pca';
 export type { Pca2Options, Pca2Result } from './report/pca';
-export { formatProgress, formatTable, formatDuration } from './report/progress';
-export type { Progress, ProgressFormatOptions } from './report/progress';
+// Digit image decoders behind spikessl/node's readDigitImages (PNG's zlib step comes from the caller).
+export { parsePng, parsePgm, mnistPixels, crc32 } from './data/image';
+export type { DecodedImage, Inflate, MnistPixelsOptions } from './data/image';
+export { formatProgress, formatTaskProgress, formatTable, formatDuration } from './report/progress';
+export type { Progress, ProgressFormatOptions, TaskProgress } from './report/progress';

@@ -10,6 +10,7 @@ export { loadDataset, defaultDatasetDir, FASHION_MNIST_DIR } from './node/datase
 export type { LoadDatasetOptions } from './node/datasets';
 export { decodePng, readDigitImages } from './node/image';
 export type { DigitImages } from './node/image';
+export type { DecodedImage, MnistPixelsOptions } from './data/image';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
 export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';
 // The main job behind the CLI: train, evaluate, write the run folder.

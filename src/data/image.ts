@@ -200,7 +200,7 @@ export function parsePgm(bytes: Uint8Array, source: string): DecodedImage {
   return { width, height, channels: 1, maxValue, data };
 }
 
-/** Options of {@link mnistPixels}. */
+/** Options of `mnistPixels` (and of `readDigitImages` in spikessl/node). */
 export interface MnistPixelsOptions {
   /** Required width and height. Default 28 (MNIST). */
   size?: number;
