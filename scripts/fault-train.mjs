@@ -64,7 +64,7 @@ export function runCli(runner, args, kill) {
     if (kill && !kill.after) arm();
     child.stdout.on('data', (c) => {
       stdout += c;
-      if (evaluatingAt === null && /evaluating:/.test(stdout)) evaluatingAt = performance.now() - t0;
+      if (evaluatingAt === null && EVALUATING.test(stdout)) evaluatingAt = performance.now() - t0;
       if (kill?.after && kill.after.test(stdout)) arm();
     });
     child.stderr.on('data', (c) => (stderr += c));
@@ -103,6 +103,9 @@ function uniform(seed) {
   };
 }
 
+/** The line `spikessl train` prints as its evaluation starts ("evaluating (…): representations of …"). */
+const EVALUATING = /^evaluating\b/m;
+
 const TEMPORARY = /^\..*\.\d+\.[0-9a-f]{12}\.tmp$/;
 
 /**
@@ -136,7 +139,7 @@ export async function faultTrials({ runner, work, trials, killsPerTrial = 2, see
       for (const f of stale) utimesSync(join(out, f), old, old);
       let kill;
       if (kills < killsPerTrial) {
-        kill = (trial + kills) % 2 === 1 ? { after: /evaluating:/, delayMs: 0.75 * random() * evalMs } : { delayMs: random() * refMs };
+        kill = (trial + kills) % 2 === 1 ? { after: EVALUATING, delayMs: 0.75 * random() * evalMs } : { delayMs: random() * refMs };
       }
       const r = await runCli(runner, trainArgs(dataDir, out, resume), kill);
       if (resume) summary.resumes++;
@@ -144,7 +147,7 @@ export async function faultTrials({ runner, work, trials, killsPerTrial = 2, see
         kills++;
         summary.kills++;
         lastKilledPid = r.pid;
-        if (/evaluating:/.test(r.stdout)) summary.killedInEvaluation++;
+        if (EVALUATING.test(r.stdout)) summary.killedInEvaluation++;
         if (!existsSync(ckpt)) summary.killedBeforeCheckpoint++;
         log(`trial ${trial}: killed ${kill.after ? 'during evaluation' : 'at a random moment'} after ${kill.delayMs.toFixed(0)} ms${existsSync(ckpt) ? '' : ' (no checkpoint yet)'}`);
         continue;
