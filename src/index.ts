@@ -14,7 +14,7 @@ export type { SliceRange } from './tensor/layout';
 export type { Axes } from './tensor/reduce';
 export type { MatmulOptions } from './tensor/matmul';
 /** Raw kernels without autograd (they never record a graph). */
-export * as kernels from './tensor';
+export * as kernels from './tensor/kernels';
 // The differentiable API; the engine's plumbing (record, Node, RULES, apply) is in spikessl/internals.
 export * from './autograd';
 // Weight files: safetensors bytes in and out.

@@ -20,8 +20,9 @@ let packed: string[] = [];
 
 // What a user writes first: both entries, a computation with a known result, the classes and types.
 const program = `
-import { KNN, Rng, SpikingMlp, decodeSafetensors, encodeSafetensors, firingRate, matmul, poisson, tensor, type Tensor } from 'spikessl';
+import { KNN, Rng, SpikingMlp, decodeSafetensors, encodeSafetensors, firingRate, kernels, matmul, poisson, tensor, type Shape, type Tensor } from 'spikessl';
 import { loadMnist, type LoadMnistOptions } from 'spikessl/node';
+import { RULES } from 'spikessl/internals';
 
 // [1, 2]·[3, 4]ᵀ = 11.
 const dot: number = matmul(tensor([[1, 2]]), tensor([[3], [4]])).item();
@@ -35,9 +36,11 @@ const rates = firingRate(encoder.forward(poisson(tensor([[0, 1, 0.5, 1, 0, 0, 1,
 // The nearest neighbour of 0.9 among {0 → class 0, 1 → class 1} is class 1.
 const knn = new KNN({ k: 1 }).fit(tensor([[0], [1]]), Int32Array.of(0, 1));
 const options: LoadMnistOptions = { split: 'test' };
-console.log(dot, same, rates.shape.join('x'), knn.predict(tensor([[0.9]]))[0], typeof loadMnist, options.split);
+// The raw kernels' namespace and the internals entry: a [2, 3] shape holds 6 elements; tanh is a primitive.
+const shape: Shape = [2, 3];
+console.log(dot, same, rates.shape.join('x'), knn.predict(tensor([[0.9]]))[0], typeof loadMnist, options.split, kernels.sizeOf(shape), 'tanh' in RULES);
 `;
-const expected = '11 true 1x4 1 function test';
+const expected = '11 true 1x4 1 function test 6 true';
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'spikessl-package-'));
