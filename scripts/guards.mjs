@@ -23,8 +23,11 @@ export const OVER_CAP = {
   'src/ssl/config.ts': 598,
 };
 
-export const MAX_VALUES = 194;
-export const MAX_TYPES = 146; // 146: SpikeIndex and WindowGeometry, the kernels namespace's result types, by name (the namespace holds values only)
+// Raised on purpose for issue 20's models as things: TrainedModel, saveModel, decodeModel, loadModel
+// (192 → 196) and LinearProbe, Prediction, EncodeOptions, FitProbeOptions, ImageFeatures (LabelInput came with them; 146 → 151;
+// 146: SpikeIndex and WindowGeometry, the kernels namespace's result types, by name).
+export const MAX_VALUES = 196;
+export const MAX_TYPES = 151;
 
 function* sourceFiles(dir) {
   for (const name of readdirSync(dir)) {

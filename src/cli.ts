@@ -12,8 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataFormatError, FileError, OptionError, ShapeError, SpikesslError } from './errors';
 import { runExport } from './node/export';
+import { writeFileAtomic } from './node/fs';
+import { predictFiles } from './node/model';
 import { checkInputFile, resumeConfig, runEval, runTrain } from './node/run';
 import { disableThreads, enableThreads } from './node/threads';
+import { formatTable } from './report/progress';
 import { type OptionSpec, type RunConfig, RUN_OPTIONS, booleanType, choiceType, defaultRunConfig, flagOf, inapplicable, intType, pathType, runConfigProblem } from './ssl/config';
 
 /** Options of the command line that are not part of a run's description. */
@@ -22,6 +25,8 @@ const CLI_OPTIONS = {
   threads: { type: intType(0, 256), default: 0, help: 'threads for the big kernels (0 = every core)' },
   format: { type: choiceType(['nir', 'torch'] as const), default: null, help: 'nir: model.nir (NIR graph, HDF5); torch: encoder.py (plain PyTorch) + encoder.safetensors' },
   approximate: { type: booleanType, default: false, help: 'nir: export subtract reset as zero reset and max pooling as average pooling instead of refusing' },
+  model: { type: pathType(false), default: null, help: 'model file written by spikessl train (runs/NAME/model.safetensors)' },
+  json: { type: pathType(true), default: null, help: 'also write the result as JSON to this file' },
 } satisfies Record<string, OptionSpec<unknown>>;
 
 type OptionKey = keyof RunConfig | keyof typeof CLI_OPTIONS;
@@ -35,6 +40,8 @@ interface Command {
   help?: Partial<Record<OptionKey, string>>;
   /** The one argument without a flag the command takes, if any (its name in the synopsis). */
   positional?: string;
+  /** The command takes any number (≥ 1) of such arguments, described so in --help. */
+  many?: string;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -46,9 +53,18 @@ const COMMANDS: Record<string, Command> = {
   eval: {
     synopsis: 'spikessl eval --checkpoint F [options]',
     summary: 'evaluate a saved model or checkpoint as its run did',
-    options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'representation', 'threads'],
+    options: ['checkpoint', 'dataDir', 'probeSubset', 'evalSteps', 'representation', 'json', 'threads'],
     required: ['checkpoint'],
-    help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)", representation: "the probed representation (default: the run's), as for train" },
+    help: { evalSteps: "time steps of the encodings the probes' features come from (0 = the run's)", representation: "the probed representation (default: the run's), as for train", json: 'where to write the result as JSON (default: eval.json beside the checkpoint)' },
+  },
+  predict: {
+    synopsis: 'spikessl predict --model F FILE…',
+    summary: 'classify 28×28 digit images (PNG, PGM or IDX files)',
+    // One thread: a few images take milliseconds; an IDX file of 10,000 a few seconds.
+    options: ['model', 'json'],
+    required: ['model'],
+    positional: 'image files',
+    many: 'image files: PNG (8-bit gray or RGB), PGM, or IDX [N, 28, 28]',
   },
   export: {
     synopsis: 'spikessl export --format nir|torch RUN',
@@ -70,6 +86,7 @@ export function usage(): string {
   lines.push(`  ${'spikessl --help | --version'.padEnd(40)}this text | the version`);
   for (const [name, c] of Object.entries(COMMANDS)) {
     lines.push('', `${name} options:`);
+    if (c.many) lines.push(`  ${'FILE…'.padEnd(22)}${c.many}`);
     for (const key of c.options) {
       const o = optionSpec(key);
       const flag = o.type.flag ? `--${flagOf(key)}` : `--${flagOf(key)} <v>`;
@@ -113,7 +130,7 @@ function parseOptions(command: string, args: readonly string[], positionals: str
   const values = new Map<OptionKey, unknown>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (cmd.positional && !arg.startsWith('--') && positionals.length === 0) {
+    if (cmd.positional && !arg.startsWith('--') && (cmd.many !== undefined || positionals.length === 0)) {
       positionals.push(arg);
       continue;
     }
@@ -216,7 +233,18 @@ export async function main(argv: string[]): Promise<number> {
         probeSubset: (v.get('probeSubset') as number | undefined) ?? 0,
         evalSteps: (v.get('evalSteps') as number | undefined) ?? 0,
         representation: v.get('representation') as string | undefined,
+        json: (v.get('json') as string | null | undefined) ?? undefined,
       });
+      return 0;
+    }
+    if (command === 'predict') {
+      const files: string[] = [];
+      const v = parseOptions('predict', rest, files);
+      checkInputFile(v.get('model') as string, '--model');
+      const results = predictFiles(v.get('model') as string, files);
+      console.log(formatTable(results.map((r) => ({ image: r.image, class: r.name === String(r.label) ? r.label : `${r.label} (${r.name})`, probability: r.probability.toFixed(3), ...(r.inverted ? { note: 'inverted (dark on light)' } : {}) }))));
+      const json = v.get('json') as string | null | undefined;
+      if (json) writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(results, null, 1)));
       return 0;
     }
     if (command === 'export') {

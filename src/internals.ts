@@ -29,5 +29,6 @@ export type { Pca2Options, Pca2Result } from './report/pca';
 // Digit image decoders behind spikessl/node's readDigitImages (PNG's zlib step comes from the caller).
 export { parsePng, parsePgm, mnistPixels, crc32 } from './data/image';
 export type { DecodedImage, Inflate, MnistPixelsOptions } from './data/image';
+export { MODEL_PROBE_FORMAT } from './ssl/model';
 export { formatProgress, formatTaskProgress, formatTable, formatDuration } from './report/progress';
 export type { Progress, ProgressFormatOptions, TaskProgress } from './report/progress';

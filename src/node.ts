@@ -11,6 +11,12 @@ export type { LoadDatasetOptions } from './node/datasets';
 export { decodePng, readDigitImages } from './node/image';
 export type { DigitImages } from './node/image';
 export type { DecodedImage, MnistPixelsOptions } from './data/image';
+// Model files (config, weights, fitted probe) and predictions on image files.
+export { readModelFile, writeModelFile, predictFiles } from './node/model';
+export type { FilePrediction } from './node/model';
+// Progress bars on a terminal.
+export { terminalProgress } from './node/progress';
+export type { ProgressStream, TerminalProgressOptions } from './node/progress';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint } from './node/checkpoint';
 export type { CheckpointContents, Checkpoint, CheckpointOptimizer, RestoreTargets } from './node/checkpoint';
 // The main job behind the CLI: train, evaluate, write the run folder.

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors } from '../src/io/safetensors';
 import { encodeModelFile } from '../src/ssl/modelfile';
-import { tmpdir } from 'node:os';
+import { writeModelFile } from '../src/node/model';
+import { TrainedModel } from '../src/ssl/model';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseTrainArgs } from '../src/cli';
 import { poisson } from '../src/encoding';
@@ -130,7 +132,7 @@ describe('spikessl CLI options', () => {
     const section = readme.slice(readme.indexOf('## The command line'), readme.indexOf('## API tour'));
     const flags = [...section.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(10);
-    const known = new Set([...Object.keys(RUN_OPTIONS).map(flagOf), 'checkpoint', 'threads', 'format', 'approximate', 'help', 'version', 'no-baselines']);
+    const known = new Set([...Object.keys(RUN_OPTIONS).map(flagOf), 'checkpoint', 'threads', 'format', 'approximate', 'model', 'json', 'help', 'version', 'no-baselines']);
     for (const f of flags) expect(known, `--${f}`).toContain(f);
   });
 
@@ -203,6 +205,10 @@ describe('spikessl CLI options', () => {
       [['eval', '--checkpoint', modelFile, '--probe-subset', '5', '--threads', '1'], /--probe-subset must be 0 \(all\) or at least 20, kNN's k, got 5/],
       [['eval', '--checkpoint', badModelFile, '--threads', '1'], /bad\.safetensors: config\.encoder must be one of mlp, conv, got "xyz"/],
       [['fly'], /unknown command 'fly'/],
+      [['predict', 'digit.png'], /predict needs --model/],
+      [['predict', '--model', 'web/assets/model.safetensors'], /predict needs image files \(see spikessl --help\)/],
+      [['predict', '--model', '/nonexistent/model.safetensors', 'digit.png'], /--model: no file at \/nonexistent\/model\.safetensors/],
+      [['predict', '--model', 'web/assets/model.safetensors', 'test/fixtures/images/seven.pgm'], /web\/assets\/model\.safetensors: holds no fitted probe to predict with/],
     ];
     for (const [args, message] of cases) {
       errors.length = 0;
@@ -219,5 +225,39 @@ describe('spikessl CLI options', () => {
     expect(parseTrainArgs(['--bn']).bn).toBe(true);
     expect(parseTrainArgs(['--bn=false']).bn).toBe(false);
     expect(parseTrainArgs(['--no-baselines']).baselines).toBe(false);
+  });
+
+  it('predict: the class of each image file, as a table and JSON; a bad image or model exits 2 and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spikessl-predict-'));
+    try {
+      // A probe that tells dim images (class 0) from bright ones (class 1); the MNIST 7 is mostly black.
+      const config = { ...defaultRunConfig(), hidden: 16, projDim: 8, steps: 8, bn: false, threshold: 0.2 };
+      const images = Array.from({ length: 20 }, (_, i) => new Array(784).fill(i % 2 === 0 ? 0.02 : 0.9));
+      const trained = new TrainedModel(config, buildModel(config, new Rng(1))).fitProbe(images, images.map((_, i) => i % 2), { onWarning: () => {} });
+      const model = join(dir, 'model.safetensors');
+      writeModelFile(model, trained);
+      const json = join(dir, 'out.json');
+      const files = ['test/fixtures/images/seven-gray.png', 'test/fixtures/images/seven-drawn.png', 'test/fixtures/images/seven.pgm'];
+      expect(await main(['predict', '--model', model, ...files, '--json', json])).toBe(0);
+      expect(logs.join('\n')).toMatch(/image +class +probability/);
+      const written = JSON.parse(readFileSync(json, 'utf8')) as Array<{ image: string; label: number; inverted: boolean }>;
+      expect(written.map((r) => [r.image, r.label, r.inverted])).toEqual([[files[0], 0, false], [files[1], 0, true], [files[2], 0, false]]);
+      for (const [bad, message] of [
+        ['test/fixtures/images/seven-rgba.png', /seven-rgba\.png: PNG is 8-bit RGBA; expected an 8-bit grayscale or RGB image/],
+        ['test/fixtures/images/seven-32.png', /seven-32\.png: image is 32×32 pixels; expected 28×28/],
+      ] as const) {
+        errors.length = 0;
+        const out = join(dir, 'bad.json');
+        expect(await main(['predict', '--model', model, files[0], bad, '--json', out])).toBe(2);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(message);
+        expect(existsSync(out)).toBe(false);
+      }
+      errors.length = 0;
+      expect(await main(['predict', '--model', 'package.json', files[0]])).toBe(2);
+      expect(errors[0]).toMatch(/package\.json: .*not a safetensors file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

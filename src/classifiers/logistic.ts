@@ -3,7 +3,7 @@
  * hand-written L-BFGS. The data term runs on the GEMM kernel in float32, row block by row
  * block; the loss and the gradient are summed over blocks in double.
  */
-import { OptionError } from '../errors';
+import { OptionError, ShapeError } from '../errors';
 import { gemm } from '../tensor/gemm';
 import { Tensor } from '../tensor/tensor';
 import { asTensor } from './base';
@@ -103,6 +103,26 @@ export class LogisticRegression extends LinearClassifierBase {
     this.onWarning = options.onWarning ?? ((m) => console.warn(m));
     if (typeof this.onWarning !== 'function') throw new OptionError(`${op}: onWarning must be a function`);
     this.onIteration = options.onIteration;
+  }
+
+  /**
+   * A fitted model from saved parameters (e.g. a model file's): weights `coef` [R, F] row-major,
+   * intercepts [R] and the label set (R = 1 for two classes, else R = K, as `coef` describes).
+   * Shapes, finiteness and ascending distinct labels are checked; `fitInfo` stays unset.
+   */
+  static fromParameters(p: { coef: Float32Array; intercept: Float32Array; classes: Int32Array; features: number }, options: LogisticRegressionOptions = {}): LogisticRegression {
+    const op = 'LogisticRegression.fromParameters';
+    const K = p.classes.length;
+    const R = K === 2 ? 1 : K;
+    if (K < 2) throw new OptionError(`${op}: needs at least 2 classes, got ${K}`);
+    for (let c = 1; c < K; c++) if (!(p.classes[c] > p.classes[c - 1])) throw new OptionError(`${op}: classes must be distinct and ascending, got [${Array.from(p.classes).join(', ')}]`);
+    if (p.intercept.length !== R || p.coef.length !== R * p.features) {
+      throw new ShapeError(`${op}: ${K} classes and ${p.features} features need coef of ${R * p.features} and intercept of ${R} values, got ${p.coef.length} and ${p.intercept.length}`);
+    }
+    for (const v of [...p.coef, ...p.intercept]) if (!Number.isFinite(v)) throw new OptionError(`${op}: parameters must be finite, got ${v}`);
+    const model = new LogisticRegression(options);
+    model.setSolution(Float32Array.from(p.coef), Float32Array.from(p.intercept), p.features, Int32Array.from(p.classes));
+    return model;
   }
 
   /** Iterations, final gradient norm and convergence of the last fit. */

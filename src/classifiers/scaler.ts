@@ -1,4 +1,5 @@
 /** Standardisation of features: (x − mean) / std per column, as scikit-learn's `StandardScaler`. */
+import { OptionError, ShapeError } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { asTensor } from './base';
 import { type MatrixInput, checkCols, checkTrainable, notFitted, toMatrix } from './input';
@@ -54,6 +55,26 @@ export class StandardScaler {
   get scale(): Float64Array {
     if (this.sc === null) notFitted('StandardScaler.scale');
     return this.sc;
+  }
+
+  /**
+   * A fitted scaler from saved statistics (e.g. a model file's): `mean` and `var` [F], `scale` [F]
+   * as {@link StandardScaler.scale} describes it. Lengths and finiteness are checked.
+   */
+  static fromParameters(p: { mean: Float64Array; var: Float64Array; scale: Float64Array }, options: StandardScalerOptions = {}): StandardScaler {
+    const op = 'StandardScaler.fromParameters';
+    const f = p.mean.length;
+    if (p.var.length !== f || p.scale.length !== f) throw new ShapeError(`${op}: mean, var and scale must have one length, got ${f}, ${p.var.length} and ${p.scale.length}`);
+    for (let j = 0; j < f; j++) {
+      if (!Number.isFinite(p.mean[j]) || !(p.var[j] >= 0) || !(p.scale[j] > 0) || !Number.isFinite(p.scale[j])) {
+        throw new OptionError(`${op}: column ${j} has mean ${p.mean[j]}, var ${p.var[j]}, scale ${p.scale[j]}; expected finite values, var ≥ 0 and scale > 0`);
+      }
+    }
+    const s = new StandardScaler(options);
+    s.mu = Float64Array.from(p.mean);
+    s.variance = Float64Array.from(p.var);
+    s.sc = Float64Array.from(p.scale);
+    return s;
   }
 
   /** Computes the column statistics of X [N, F] (N ≥ 1). */

@@ -5,7 +5,7 @@
  * folder (model.safetensors, checkpoint.safetensors, report.json, report.html).
  */
 import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { noGrad } from '../autograd/engine';
 import { type Dataset, batchCount, subset } from '../data/dataset';
 import { poisson } from '../encoding/index';
@@ -31,6 +31,7 @@ import {
 } from '../ssl/config';
 import { type FeatureSet, type ProbeResult, probe } from '../ssl/evaluate';
 import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } from '../ssl/modelfile';
+import { TrainedModel } from '../ssl/model';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { calibrateBatchNorm } from '../ssl/calibrate';
 import { SSLTrainer } from '../ssl/trainer';
@@ -41,6 +42,8 @@ import { ensureDirectory, readSafetensorsFile, writeFileAtomic } from './fs';
 import { loadDataset } from './datasets';
 import { holdOut } from '../data/registry';
 import { encoderFeatures, parseRepresentation } from '../ssl/features';
+import { writeModelFile } from './model';
+import { terminalProgress } from './progress';
 
 /** Everything `spikessl train` was asked to do: the run config of ssl/config.ts. */
 export type TrainConfig = RunConfig;
@@ -89,9 +92,16 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-/** The probed representation (`--representation`) of every image of `data`. */
-function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng, representation: string): FeatureSet {
-  return encoderFeatures(encoder, data, { steps, rng, views: threadedViews(), ...parseRepresentation(representation) });
+/** The probed representation (`--representation`) of every image of `data`, with a progress bar (or plain lines) labelled `label`. */
+function featureSet(encoder: SpikingEncoder, data: Dataset, steps: number, rng: Rng, representation: string, label: string): FeatureSet {
+  const onProgress = terminalProgress(`${label}: features of ${data.n} images`);
+  return encoderFeatures(encoder, data, { steps, rng, views: threadedViews(), onProgress, ...parseRepresentation(representation) });
+}
+
+/** probe() with progress bars labelled `label`; `warn` receives its warnings. */
+function probeWithProgress(label: string, train: FeatureSet, test: FeatureSet, warn: (m: string) => void, overwrite = false): ProbeResult {
+  const bars = { 'linear probe': terminalProgress(`${label}: linear probe, L-BFGS iterations`), kNN: terminalProgress(`${label}: kNN on ${test.n} images`) };
+  return probe(train, test, { onWarning: (m) => warn(`${label}: ${m}`), overwrite, onProgress: (stage, done, total) => bars[stage](done, total) });
 }
 
 /**
@@ -215,10 +225,12 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
   const warn = (m: string) => log(`  WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}; its accuracy is not that of a fitted probe`);
   let t0 = performance.now();
   const evalSteps = config.evalSteps || config.steps;
-  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation);
-  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation);
+  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation, 'SSL encoder');
+  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation, 'SSL encoder');
   timings.features = (performance.now() - t0) / 1000;
-  const ssl = probe(sslTrain, sslTest, { onWarning: warn });
+  const ssl = probeWithProgress('SSL encoder', sslTrain, sslTest, warn);
+  // The model file again, now with its fitted linear probe: `spikessl predict` needs nothing else.
+  writeModelFile(join(config.out, 'model.safetensors'), new TrainedModel(config, model, { ...ssl.fitted, steps: evalSteps, representation: config.representation }));
   timings.linear = ssl.seconds.linear;
   timings.knn = ssl.seconds.knn;
   const rows: Array<{ model: string; result: ProbeResult }> = [{ model: 'SSL encoder', result: ssl }];
@@ -230,9 +242,10 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
     // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
     calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: again.calibrate });
     // Its features are not needed afterwards: the probe may standardize them in place (memory).
-    const randomTrain = featureSet(random, probeTrain, evalSteps, again.trainFeatures, config.representation);
-    rows.push({ model: 'random-init encoder', result: probe(randomTrain, featureSet(random, test, evalSteps, again.testFeatures, config.representation), { onWarning: warn, overwrite: true }) });
-    rows.push({ model: 'raw pixels', result: probe(pixels(probeTrain), pixels(test), { onWarning: warn }) });
+    const label = 'random-init encoder';
+    const randomTrain = featureSet(random, probeTrain, evalSteps, again.trainFeatures, config.representation, label);
+    rows.push({ model: label, result: probeWithProgress(label, randomTrain, featureSet(random, test, evalSteps, again.testFeatures, config.representation, label), warn, true) });
+    rows.push({ model: 'raw pixels', result: probeWithProgress('raw pixels', pixels(probeTrain), pixels(test), warn) });
     timings.baselines = (performance.now() - t0) / 1000;
   }
 
@@ -305,7 +318,7 @@ export function checkInputFile(path: string, flag: string): void {
  * `spikessl train` and evaluates it with the run's own feature streams (so it reproduces the
  * run's accuracies). The file's config and tensor shapes are checked before anything is built.
  */
-export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number; representation?: string }): Promise<ProbeResult> {
+export async function runEval(options: { checkpoint: string; dataDir?: string; probeSubset: number; evalSteps?: number; representation?: string; json?: string }): Promise<ProbeResult> {
   const path = options.checkpoint;
   checkInputFile(path, '--checkpoint');
   const file = readSafetensorsFile(path);
@@ -331,9 +344,29 @@ export async function runEval(options: { checkpoint: string; dataDir?: string; p
   const { probeTrain, test, split } = loadRunData({ ...config, dataDir: options.dataDir ?? config.dataDir, probeSubset: options.probeSubset });
   log(`spikessl eval: ${path} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
   const streams = runStreams(config.seed);
-  const r = probe(featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation), featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation), {
-    onWarning: (m) => log(`WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`),
-  });
+  const label = 'SSL encoder';
+  const train = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation, label);
+  const r = probeWithProgress(label, train, featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation, label), (m) =>
+    log(`WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`),
+  );
   log(formatTable([{ representation: 'SSL encoder', [`linear probe % (${split})`]: (100 * r.linear).toFixed(2), [`kNN % (${split})`]: (100 * r.knn).toFixed(2) }]));
+  const jsonPath = options.json ?? join(dirname(path), 'eval.json');
+  const result = {
+    model: path,
+    createdAt: new Date().toISOString(),
+    representation: config.representation,
+    evalSteps,
+    split,
+    probeImages: probeTrain.n,
+    testImages: test.n,
+    linear: r.linear,
+    knn: r.knn,
+    linearFit: r.linearFit,
+    labels: r.labels,
+    confusion: r.confusion,
+    seconds: r.seconds,
+  };
+  writeFileAtomic(jsonPath, new TextEncoder().encode(JSON.stringify(result, null, 1)));
+  log(`result: ${jsonPath}`);
   return r;
 }

@@ -63,6 +63,8 @@ export interface EncoderFeatureOptions extends RepresentationSpec {
   batchSize?: number;
   /** How the default representation's batches run (see `datasetFeatures`); other layers run on this thread. */
   views?: ViewsRunner;
+  /** Called after each batch with the images done and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The selected layers' rates of one batch, flattened: one [B, d] part per layer. */
@@ -128,6 +130,7 @@ export function encoderFeatures(encoder: SpikingEncoder, data: Dataset, options:
         }
       }
       row += B;
+      options.onProgress?.(row, data.n);
     }
     return { data: out, n: data.n, dim, labels: data.labels };
   } finally {

@@ -30,6 +30,9 @@ export type { CalibrateOptions } from './calibrate';
 export { localViews } from './views';
 export type { ViewsRunner, TrainViews } from './views';
 export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult } from './trainer';
+// A trained model as one thing: config, weights and fitted probe in one file; predict(images).
+export { TrainedModel, saveModel, decodeModel, loadModel } from './model';
+export type { LinearProbe, Prediction, EncodeOptions, FitProbeOptions, ImageFeatures } from './model';
 export { probe, DEFAULT_PROBE_K } from './evaluate';
 export type { FeatureSet, ProbeOptions, ProbeResult, LinearFit } from './evaluate';
 export { encoderFeatures, parseRepresentation } from './features';

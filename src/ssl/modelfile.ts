@@ -13,6 +13,12 @@ import type { Tensor } from '../tensor/tensor';
 import { type RunConfig, parseRunConfig } from './config';
 import { type SSLModel, buildModel, modelStateShapes } from './models';
 
+/**
+ * Names of the fitted probe's tensors in a model file (see ssl/model.ts); the model's own checks
+ * and state dict leave them out.
+ */
+export const PROBE_PREFIX = 'probe.';
+
 /** A model file's contents, checked: its config and its tensors (which fit that config). */
 export interface ModelFile {
   config: RunConfig;
@@ -44,6 +50,7 @@ export function checkModelTensors(config: RunConfig, tensors: Record<string, Ten
   const expected = modelStateShapes(config);
   const arch = `${config.encoder} encoder, hidden ${config.hidden}${config.encoder === 'conv' ? `, channels ${config.channels.join(',')}` : ''}, proj-dim ${config.projDim}${config.bn ? ', BatchNorm' : ''}`;
   for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith(PROBE_PREFIX)) continue;
     const shape = expected.get(name);
     if (shape === undefined) throw new DataFormatError(`${source}: tensor '${name.slice(0, 80)}' is not part of the architecture of its config (${arch})`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -70,7 +77,7 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFile {
 export function modelFromState(config: RunConfig, tensors: Record<string, Tensor>): SSLModel {
   // The initial weights are overwritten by the loaded ones; any stream will do.
   const model = buildModel(config, new Rng(0));
-  model.loadStateDict(tensors);
+  model.loadStateDict(Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith(PROBE_PREFIX))));
   model.eval();
   return model;
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/index';
-import { formatDuration, formatProgress, formatTable } from '../../src/internals';
+import { formatDuration, formatProgress, formatTable, formatTaskProgress } from '../../src/internals';
+import { terminalProgress } from '../../src/node/progress';
 
 const p = { epoch: 2, epochs: 10, batch: 45, batches: 120, loss: 0.123456, samplesPerSecond: 1234.5, etaSeconds: 65 };
 
@@ -88,5 +89,38 @@ describe('formatTable', () => {
   it('missing keys are empty cells; columns in first-seen order; no trailing spaces', () => {
     expect(formatTable([{ a: 'x' }, { b: 12, a: 'long value' }])).toBe(['a            b', '----------  --', 'x', 'long value  12'].join('\n'));
     expect(formatTable([])).toBe('');
+  });
+});
+
+describe('task progress (features, probes, baselines)', () => {
+  it('formatTaskProgress: a bar exactly width − 1 columns on a terminal, a plain line otherwise; ETA at a constant rate', () => {
+    const p = { label: 'features of 10000 images', done: 2500, total: 10000, seconds: 5 };
+    // 2500 done in 5 s: 7500 left take 15 s.
+    expect(formatTaskProgress(p, { tty: false })).toBe('features of 10000 images: 2500/10000, 5.0s, ETA 15s');
+    for (const width of [30, 50, 80, 200]) {
+      const line = formatTaskProgress(p, { tty: true, width });
+      expect(line).toHaveLength(width - 1);
+      expect(line.startsWith(width >= 70 ? 'features of 10000 images [' : 'features of 10000 images')).toBe(true);
+    }
+    // A bar of 200 − 1 − label (24) − ' [' ']' (3) − tail (' 2500/10000 5.0s ETA 15s', 24) = 148 cells, a quarter filled.
+    expect(formatTaskProgress(p, { tty: true, width: 200 }).split('█').length - 1).toBe(37);
+    expect(formatTaskProgress({ ...p, done: 0 }, { tty: false })).toBe('features of 10000 images: 0/10000, 5.0s, ETA --');
+    expect(() => formatTaskProgress({ ...p, done: 10001 }, { tty: false })).toThrow(/formatTaskProgress: done must be an integer in \[0, 10000\]/);
+  });
+
+  it('terminalProgress: redraws in place and ends the line on a terminal; in a log, the first and last lines only (within the interval)', () => {
+    const tty: string[] = [];
+    const bar = terminalProgress('kNN', { stream: { write: (s: string) => tty.push(s), isTTY: true, columns: 40 } });
+    bar(0, 4);
+    bar(4, 4);
+    bar(4, 4); // after the end: nothing
+    expect(tty).toHaveLength(2);
+    expect(tty[0].startsWith('\rkNN [')).toBe(true);
+    expect(tty[1].endsWith('\n')).toBe(true);
+    expect(tty[1]).toHaveLength(1 + 39 + 1);
+    const log: string[] = [];
+    const plain = terminalProgress('kNN', { stream: { write: (s: string) => log.push(s) }, interval: 3600 });
+    for (let i = 0; i <= 4; i++) plain(i, 4);
+    expect(log.map((l) => l.replace(/, [\d.]+s, ETA .*/, ''))).toEqual(['kNN: 0/4\n', 'kNN: 4/4\n']);
   });
 });
