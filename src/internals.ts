@@ -32,3 +32,6 @@ export type { DecodedImage, Inflate, MnistPixelsOptions } from './data/image';
 export { MODEL_PROBE_FORMAT } from './ssl/model';
 export { formatProgress, formatTaskProgress, formatTable, formatDuration } from './report/progress';
 export type { Progress, ProgressFormatOptions, TaskProgress } from './report/progress';
+// How a run config becomes model, optimizer, schedule and trainer (spikessl train and trainModel share it).
+export { trainerFromConfig } from './ssl/train';
+export type { ConfiguredTraining } from './ssl/train';

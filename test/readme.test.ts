@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { project } from '../examples/project';
 import { tour } from '../examples/tour';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const tourSource = readFileSync(new URL('../examples/tour.ts', import.meta.url), 'utf8');
+const tourSource = readFileSync(new URL('../examples/tour.ts', import.meta.url), 'utf8') + readFileSync(new URL('../examples/project.ts', import.meta.url), 'utf8');
 
 describe('README', () => {
   it('shows the install and test commands first', () => {
@@ -35,5 +38,21 @@ describe('README', () => {
     expect(r.sslLoss).toBeGreaterThan(0);
     expect(r.sslLoss).toBeLessThan(Math.log(31) + 4);
     expect(r.featureRows).toBe(16);
+  });
+
+  it('"Use it in your project" runs at tiny settings: a trained model, saved, read back, predicts MNIST above chance', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'spikessl-project-'));
+    const log = console.log;
+    console.log = () => {};
+    try {
+      const r = await project(out, { hidden: 32, projDim: 16, epochs: 1, batch: 50 }, 200);
+      expect(r.epochs).toBe(1);
+      expect(r.same).toBe(true);
+      // Ten classes: chance is 10 %; a probe on 200 images of an encoder trained for 4 batches does at least twice as well (27.8 % at seed 0).
+      expect(r.accuracy).toBeGreaterThan(0.2);
+    } finally {
+      console.log = log;
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

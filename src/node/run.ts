@@ -7,22 +7,18 @@
 import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { noGrad } from '../autograd/engine';
-import { type Dataset, batchCount, subset } from '../data/dataset';
+import { type Dataset, subset } from '../data/dataset';
 import { poisson } from '../encoding/index';
 import { OptionError } from '../errors';
-import { Adam } from '../optim/adam';
-import { CosineAnnealingLR } from '../optim/schedulers';
 import { formatDuration, formatProgress, formatTable } from '../report/progress';
 import { type RunReport, renderReportHtml } from '../report/html';
 import { pca2 } from '../report/pca';
 import type { Rng } from '../rng';
 import {
   type RunConfig,
-  augmentation,
   checkRunConfig,
   describeLoss,
   lossConfig,
-  lossFunction,
   parseRunConfig,
   resumedConfig,
   runConfigProblem,
@@ -34,7 +30,7 @@ import { checkModelTensors, encodeModelFile, modelFromState, parseConfigText } f
 import { TrainedModel } from '../ssl/model';
 import { type SpikingEncoder, buildModel } from '../ssl/models';
 import { calibrateBatchNorm } from '../ssl/calibrate';
-import { SSLTrainer } from '../ssl/trainer';
+import { trainerFromConfig } from '../ssl/train';
 import { threadedViews } from './views';
 import { Tensor } from '../tensor/tensor';
 import { extraNumbers, extraRecords, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
@@ -165,24 +161,7 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
   const loss = lossConfig(config);
   log(`spikessl train: ${describeLoss(loss)}, ${config.encoder} encoder (${config.encoder === 'conv' ? `channels ${config.channels.join(', ')}, ` : ''}hidden ${config.hidden}${config.bn ? ', BatchNorm' : ''}; LIF β ${config.beta}, θ ${config.threshold}, ${config.reset} reset, surrogate ${surrogateType.show(config.surrogate)}), T = ${config.steps}, batch ${config.batch}, lr ${config.lr}${config.schedule === 'cosine' ? ' (cosine decay)' : ''}, ${config.epochs} epoch(s) on ${train.n} ${config.dataset} images, seed ${config.seed}`);
 
-  const streams = runStreams(config.seed);
-  const model = buildModel(config, streams.init);
-  const optimizer = new Adam(model.parameters(), { lr: config.lr });
-  const totalBatches = config.epochs * batchCount(train.n, { batchSize: config.batch, dropLast: true });
-  const scheduler = config.schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: Math.max(1, totalBatches) }) : undefined;
-  const trainer = new SSLTrainer({
-    encoder: model.encoder,
-    projector: model.projector,
-    loss: lossFunction(loss),
-    optimizer,
-    steps: config.steps,
-    batchSize: config.batch,
-    augment: augmentation(config.augment),
-    scheduler,
-    schedulerInterval: 'batch',
-    rng: streams.train,
-    views: threadedViews(),
-  });
+  const { model, optimizer, scheduler, trainer, streams } = trainerFromConfig(config, train.n, threadedViews());
   const batchLoss: number[] = [];
   const epochs: RunReport['epochs'] = [];
   if (config.resume) {

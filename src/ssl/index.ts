@@ -29,10 +29,13 @@ export { calibrateBatchNorm } from './calibrate';
 export type { CalibrateOptions } from './calibrate';
 export { localViews } from './views';
 export type { ViewsRunner, TrainViews } from './views';
-export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult } from './trainer';
+export type { SslLossName, SslLossFn, Augmentation, SSLTrainerOptions, StepResult, BatchProgress, EpochResult, FitOptions } from './trainer';
 // A trained model as one thing: config, weights and fitted probe in one file; predict(images).
 export { TrainedModel, saveModel, decodeModel, loadModel } from './model';
 export type { LinearProbe, Prediction, EncodeOptions, FitProbeOptions, ImageFeatures } from './model';
+// Training from a run config without Node: asynchronous, stoppable, for a page or a Web Worker.
+export { trainModel } from './train';
+export type { TrainModelOptions, TrainModelResult } from './train';
 export { probe, DEFAULT_PROBE_K } from './evaluate';
 export type { FeatureSet, ProbeOptions, ProbeResult, LinearFit } from './evaluate';
 export { encoderFeatures, parseRepresentation } from './features';

@@ -85,6 +85,14 @@ export interface BatchProgress extends StepResult {
   samplesPerSecond: number;
 }
 
+/** Options of {@link SSLTrainer.fit} and {@link SSLTrainer.fitAsync}. */
+export interface FitOptions {
+  /** Epochs to train (more, from {@link SSLTrainer.epoch}). */
+  epochs: number;
+  onBatch?: (p: BatchProgress) => void;
+  onEpoch?: (e: EpochResult) => void;
+}
+
 /** Summary of one epoch, passed to `onEpoch`. */
 export interface EpochResult {
   epoch: number;
@@ -189,11 +197,36 @@ export class SSLTrainer {
   }
 
   /** Trains `epochs` more epochs over `data` (continuing from {@link epoch}); returns their summaries. */
-  fit(
-    data: Dataset,
-    options: { epochs: number; onBatch?: (p: BatchProgress) => void; onEpoch?: (e: EpochResult) => void },
-  ): EpochResult[] {
+  fit(data: Dataset, options: FitOptions): EpochResult[] {
     const results: EpochResult[] = [];
+    for (const r of this.epochs(data, options, results)) void r;
+    return results;
+  }
+
+  /**
+   * {@link fit} that yields to the event loop after every batch, so a page or worker stays
+   * responsive (a worker can receive a stop message) while it trains. With the same state it
+   * trains to the same bits as `fit`. When `signal` is aborted it returns after the batch in
+   * hand: the epoch in progress is then not counted in {@link epoch} nor summarised.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController(); // stop.abort() from a button or a worker message
+   * const done = await trainer.fitAsync(train, { epochs: 5, signal: stop.signal, onBatch: (p) => draw(p.loss) });
+   * ```
+   */
+  async fitAsync(data: Dataset, options: FitOptions & { signal?: AbortSignal }): Promise<EpochResult[]> {
+    const results: EpochResult[] = [];
+    for (const _ of this.epochs(data, options, results)) {
+      // A macrotask, not a microtask: messages and input events run between batches.
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      if (options.signal?.aborted) break;
+    }
+    return results;
+  }
+
+  /** The loop of fit and fitAsync: trains batch by batch, yielding after each; epoch summaries go to `results`. */
+  private *epochs(data: Dataset, options: FitOptions, results: EpochResult[]): Generator<void> {
     const total = batchCount(data.n, { batchSize: this.batchSize, dropLast: true });
     if (total === 0) throw new OptionError(`SSLTrainer.fit: ${data.n} samples do not fill one batch of ${this.batchSize}`);
     for (let e = 0; e < options.epochs; e++) {
@@ -209,14 +242,15 @@ export class SSLTrainer {
         b++;
         const seconds = (performance.now() - t0) / 1000;
         options.onBatch?.({ ...r, epoch: this.epoch + 1, batch: b, batches: total, samplesPerSecond: (b * this.batchSize) / seconds });
+        if (b < total) yield;
       }
       if (this.schedulerInterval === 'epoch') this.scheduler?.step();
       this.epoch++;
       const result: EpochResult = { epoch: this.epoch, meanLoss: lossSum / b, density: densSum.map((d) => d / b), seconds: (performance.now() - t0) / 1000 };
       results.push(result);
       options.onEpoch?.(result);
+      yield;
     }
-    return results;
   }
 
   /**
