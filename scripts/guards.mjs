@@ -28,7 +28,8 @@ export const OVER_CAP = {
 // 146: SpikeIndex and WindowGeometry, the kernels namespace's result types, by name).
 // trainModel (asynchronous, stoppable training for a page or worker; 196 → 197) and
 // TrainModelOptions, TrainModelResult, FitOptions (151 → 154).
-export const MAX_VALUES = 197;
+// Lowered: DEFAULT_SEED, defaultRng and manualSeed went with the hidden default generator (197 → 194).
+export const MAX_VALUES = 194;
 export const MAX_TYPES = 154;
 
 function* sourceFiles(dir) {

@@ -51,6 +51,7 @@ import { AvgPool2d, Conv2d, Flatten, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
 import { SSLModel, SpikingConvNet, SpikingMlp, type SpikingEncoder } from '../ssl/models';
+import { Rng } from '../rng';
 import { Tensor, tensor } from '../tensor/tensor';
 
 /** The nominal time step of the β ↔ τ mapping (snnTorch's). */
@@ -559,7 +560,7 @@ function buildStep(node: NirNode, shape: number[], fail: (what: string) => never
       if (w.shape.length !== 2) fail(`has weight of shape ${fmtShape(w.shape)}, expected [out, in]`);
       const [out, inp] = w.shape;
       if (!sameShape(shape, [inp])) fail(`takes [${inp}] but receives ${fmtShape(shape)}`);
-      const fc = new Linear(inp, out, { bias: node.type === 'Affine' });
+      const fc = new Linear(inp, out, { bias: node.type === 'Affine', rng: new Rng(0) }); // the file's weights replace these
       fc.weight.data.set(asTensor(w).data);
       if (node.type === 'Affine') {
         if (!sameShape(node.bias.shape, [out])) fail(`has bias of shape ${fmtShape(node.bias.shape)}, expected [${out}]`);
@@ -575,7 +576,7 @@ function buildStep(node: NirNode, shape: number[], fail: (what: string) => never
       if (!isPositive(node.stride) || node.padding.some((p) => !Number.isSafeInteger(p) || p < 0)) fail('has a bad stride or padding');
       if (!sameShape(shape, [cin, ...node.inputShape])) fail(`takes [${cin}, ${node.inputShape.join(', ')}] but receives ${fmtShape(shape)}`);
       if (!sameShape(node.bias.shape, [cout])) fail(`has bias of shape ${fmtShape(node.bias.shape)}, expected [${cout}]`);
-      const conv = new Conv2d(cin, cout, [kh, kw], { stride: node.stride, padding: node.padding });
+      const conv = new Conv2d(cin, cout, [kh, kw], { stride: node.stride, padding: node.padding, rng: new Rng(0) }); // the file's weights replace these
       conv.weight.data.set(asTensor(w).data);
       conv.bias!.data.set(asTensor(node.bias).data);
       const oh = Math.floor((shape[1] + 2 * node.padding[0] - kh) / node.stride[0]) + 1;

@@ -6,6 +6,6 @@ export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm';
 export type { BatchNormLayerOptions, LayerNormOptions } from './norm';
 export { linear, conv2d, maxPool2d, avgPool2d, batchNorm, layerNorm, dropout, flatten } from './functional';
 export type { Conv2dOptions, MaxPool2dOptions, AvgPool2dOptions, BatchNormOptions, BatchStats } from './functional';
-export { DEFAULT_SEED, defaultRng, manualSeed, fanInOut, calculateGain, kaimingUniform, kaimingNormal, xavierUniform, uniformFill } from './init';
+export { fanInOut, calculateGain, kaimingUniform, kaimingNormal, xavierUniform, uniformFill } from './init';
 export type { Nonlinearity, KaimingOptions, XavierOptions } from './init';
 export type { Pair } from '../tensor/conv';

@@ -1,42 +1,31 @@
 /**
- * Weight initialisation as in `torch.nn.init`, each drawing from an explicit `Rng`, plus
- * the module-level default generator that layers use when no `rng` is given (the
- * counterpart of `torch.manual_seed`).
+ * Weight initialisation as in `torch.nn.init`, each drawing from an explicit `Rng` (there is
+ * no module-level generator: randomness is always passed in).
  */
 import { OptionError, ShapeError, fmtShape } from '../errors';
 import { Rng } from '../rng';
 import { type Shape, checkShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
-/** The seed of the default generator when the module is loaded. */
-export const DEFAULT_SEED = 0;
-
-let defaultGenerator = new Rng(DEFAULT_SEED);
-
 /**
- * The generator layers draw from when their options have no `rng`. It starts from seed
- * {@link DEFAULT_SEED} when spikessl is loaded, so a script that never seeds still gets the
- * same weights on every run; {@link manualSeed} restarts it.
+ * The `rng` of a layer's options, checked at run time too: spikessl has no module-level
+ * generator (unlike `torch.manual_seed`), so every layer that draws weights or masks is given
+ * its `Rng` — a caller from plain JavaScript who leaves it out gets this error, not weights
+ * from a hidden global stream.
  */
-export function defaultRng(): Rng {
-  return defaultGenerator;
+export function requireRng(options: { rng?: unknown } | undefined, op: string): Rng {
+  const rng = options?.rng;
+  if (!(rng instanceof Rng)) {
+    const got = rng === undefined ? (options === undefined ? 'no options' : 'no rng') : `rng = ${describe(rng)}`;
+    throw new OptionError(`${op}: options.rng must be an Rng (e.g. { rng: new Rng(0) }), got ${got}`);
+  }
+  return rng;
 }
 
-/**
- * Restarts the default generator from `seed`, like `torch.manual_seed`: layers created
- * afterwards without an explicit `rng` get the same weights for the same seed.
- *
- * @example
- * ```ts
- * manualSeed(1);
- * const a = new Linear(4, 2);
- * manualSeed(1);
- * const b = new Linear(4, 2); // same weights as a
- * ```
- */
-export function manualSeed(seed: number): Rng {
-  defaultGenerator = new Rng(seed);
-  return defaultGenerator;
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
 }
 
 /**

@@ -11,7 +11,7 @@ import { type Pair, toPair } from '../tensor/conv';
 import { checkSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { avgPool2d, conv2d, dropout, flatten, linear, maxPool2d } from './functional';
-import { defaultRng, kaimingUniform, uniformFill } from './init';
+import { kaimingUniform, requireRng, uniformFill } from './init';
 import { Module, Parameter } from './module';
 
 function checkCount(v: number, name: string, op: string): void {
@@ -22,8 +22,8 @@ function checkCount(v: number, name: string, op: string): void {
 export interface LinearOptions {
   /** Learn an additive bias. Default true. */
   bias?: boolean;
-  /** Generator for the initial weights. Default: the module-level generator ({@link manualSeed}). */
-  rng?: Rng;
+  /** Generator for the initial weights (required: spikessl has no hidden default generator). */
+  rng: Rng;
 }
 
 /**
@@ -44,13 +44,13 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    options: LinearOptions = {},
+    options: LinearOptions,
   ) {
     super();
     checkCount(inFeatures, 'inFeatures', 'Linear');
     checkCount(outFeatures, 'outFeatures', 'Linear');
     checkSize([outFeatures, inFeatures], 'Linear: weight [out, in]');
-    const rng = options.rng ?? defaultRng();
+    const rng = requireRng(options, 'Linear');
     this.weight = Parameter.from(kaimingUniform([outFeatures, inFeatures], rng, { a: Math.sqrt(5) }));
     this.bias = (options.bias ?? true) ? Parameter.from(uniformFill(new Tensor(new Float32Array(outFeatures), [outFeatures]), inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0, rng)) : null;
   }
@@ -68,8 +68,8 @@ export interface Conv2dLayerOptions {
   padding?: Pair;
   /** Default true. */
   bias?: boolean;
-  /** Generator for the initial weights. Default: the module-level generator. */
-  rng?: Rng;
+  /** Generator for the initial weights (required: spikessl has no hidden default generator). */
+  rng: Rng;
 }
 
 /**
@@ -94,7 +94,7 @@ export class Conv2d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    options: Conv2dLayerOptions = {},
+    options: Conv2dLayerOptions,
   ) {
     super();
     checkCount(inChannels, 'inChannels', 'Conv2d');
@@ -103,7 +103,7 @@ export class Conv2d extends Module {
     this.stride = toPair(options.stride ?? 1, 'stride', 'Conv2d', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 'Conv2d', 0);
     checkSize([outChannels, inChannels, ...this.kernelSize], 'Conv2d: weight [out, in, kh, kw]');
-    const rng = options.rng ?? defaultRng();
+    const rng = requireRng(options, 'Conv2d');
     const fanIn = inChannels * this.kernelSize[0] * this.kernelSize[1];
     this.weight = Parameter.from(kaimingUniform([outChannels, inChannels, ...this.kernelSize], rng, { a: Math.sqrt(5) }));
     this.bias = (options.bias ?? true) ? Parameter.from(uniformFill(new Tensor(new Float32Array(outChannels), [outChannels]), fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0, rng)) : null;
@@ -185,8 +185,8 @@ export class AvgPool2d extends Module {
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
-  /** Generator for the masks. Default: the module-level generator. */
-  rng?: Rng;
+  /** Generator for the masks (required: spikessl has no hidden default generator). */
+  rng: Rng;
 }
 
 /**
@@ -204,11 +204,11 @@ export class Dropout extends Module {
 
   constructor(
     readonly p = 0.5,
-    options: DropoutOptions = {},
+    options: DropoutOptions,
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new OptionError(`Dropout: p must be in [0, 1], got ${p}`);
-    this.rng = options.rng ?? defaultRng();
+    this.rng = requireRng(options, 'Dropout');
   }
 
   forward(x: Tensor): Tensor {
@@ -244,7 +244,8 @@ export class Flatten extends Module {
  *
  * @example
  * ```ts
- * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * const rng = new Rng(0);
+ * const net = new Sequential(new Linear(4, 8, { rng }), new ReLU(), new Linear(8, 2, { rng }));
  * ```
  */
 export class ReLU extends Module {
@@ -264,7 +265,8 @@ export interface TensorModule extends Module {
  *
  * @example
  * ```ts
- * const net = new Sequential(new Linear(784, 512), new ReLU(), new Linear(512, 10));
+ * const rng = new Rng(0);
+ * const net = new Sequential(new Linear(784, 512, { rng }), new ReLU(), new Linear(512, 10, { rng }));
  * net.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '2.weight', '2.bias']
  * ```
  */

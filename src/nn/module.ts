@@ -52,7 +52,7 @@ function checkName(name: string, what: string): void {
  * A module's parameters and submodules are found two ways, both giving the names PyTorch
  * would give the same structure:
  * - **fields** holding a {@link Parameter} or a `Module` (class fields, in declaration
- *   order, like PyTorch's attribute assignment order): `fc1 = new Linear(784, 512)` is the
+ *   order, like PyTorch's attribute assignment order): `fc1 = new Linear(784, 512, { rng })` is the
  *   child `fc1`;
  * - **explicit registration** with {@link registerParameter}, {@link registerModule} and
  *   {@link registerBuffer}, for names that are not field names (PyTorch's snake_case
@@ -64,9 +64,10 @@ function checkName(name: string, what: string): void {
  *
  * @example
  * ```ts
+ * const rng = new Rng(0);
  * class Mlp extends Module {
- *   fc1 = new Linear(784, 512);
- *   fc2 = new Linear(512, 10);
+ *   fc1 = new Linear(784, 512, { rng });
+ *   fc2 = new Linear(512, 10, { rng });
  *   forward(x: Tensor): Tensor {
  *     return this.fc2.forward(relu(this.fc1.forward(x)));
  *   }
@@ -227,7 +228,7 @@ export abstract class Module {
    *
    * @example
    * ```ts
-   * const sd = new Sequential(new Linear(2, 3), new BatchNorm1d(3)).stateDict();
+   * const sd = new Sequential(new Linear(2, 3, { rng: new Rng(0) }), new BatchNorm1d(3)).stateDict();
    * Object.keys(sd); // ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
    * ```
    */

@@ -10,6 +10,7 @@ import type { ResetMechanism } from '../neurons/lif';
 import { type Surrogate, surrogateFromSpec, surrogateSpec } from '../neurons/surrogate';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers';
 import { Module } from '../nn/module';
+import { requireRng } from '../nn/init';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm';
 import type { Rng } from '../rng';
 import type { Tensor } from '../tensor/tensor';
@@ -31,11 +32,11 @@ export interface SpikingEncoder extends Module {
 }
 
 /**
- * Builds an encoder of the architecture `config` describes, with fresh weights from `rng`
- * (absent: the default generator, as a replica on another thread does before it is sent the
- * weights).
+ * Builds an encoder of the architecture `config` describes, with fresh weights from `rng` (a
+ * replica on another thread, or a model about to load saved weights, passes any generator: its
+ * weights are overwritten).
  */
-export function encoderFromConfig(config: EncoderConfig, rng?: Rng): SpikingEncoder {
+export function encoderFromConfig(config: EncoderConfig, rng: Rng): SpikingEncoder {
   const n = config.neuron;
   const neuronOptions = { beta: n.beta, threshold: n.threshold, reset: n.reset, surrogate: surrogateFromSpec(n.surrogate), rng };
   if (config.kind === 'mlp') return new SpikingMlp({ ...neuronOptions, inputs: config.inputs, hidden: config.hidden, batchNorm: config.batchNorm });
@@ -77,7 +78,8 @@ export interface SpikingMlpOptions extends NeuronOptions {
    * its LIF neurons, so deeper layers do not start silent. Default false.
    */
   batchNorm?: boolean;
-  rng?: Rng;
+  /** Generator for the initial weights (required). */
+  rng: Rng;
 }
 
 /**
@@ -96,8 +98,9 @@ export class SpikingMlp extends Module implements SpikingEncoder {
   private readonly stages: Array<{ fc: Linear; bn: BatchNorm1d | null; lif: Leaky }> = [];
   private readonly architecture: EncoderConfig | null;
 
-  constructor(options: SpikingMlpOptions = {}) {
+  constructor(options: SpikingMlpOptions) {
     super();
+    requireRng(options, 'SpikingMlp');
     const inputs = options.inputs ?? 784;
     const hidden = options.hidden ?? [512, 512];
     if (hidden.length === 0) throw new OptionError('SpikingMlp: hidden must list at least one layer size');
@@ -159,7 +162,8 @@ export interface SpikingConvOptions extends NeuronOptions {
   features?: number;
   /** BatchNorm on every input current (statistics over T × batch). Default true. */
   batchNorm?: boolean;
-  rng?: Rng;
+  /** Generator for the initial weights (required). */
+  rng: Rng;
 }
 
 /**
@@ -182,8 +186,9 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
   private readonly pool = new MaxPool2d(2);
   private readonly architecture: EncoderConfig | null;
 
-  constructor(options: SpikingConvOptions = {}) {
+  constructor(options: SpikingConvOptions) {
     super();
+    requireRng(options, 'SpikingConvNet');
     const [c1, c2] = options.channels ?? [32, 64];
     this.features = options.features ?? 512;
     const bn = options.batchNorm ?? true;
@@ -231,7 +236,7 @@ export class SpikingConvNet extends Module implements SpikingEncoder {
  * The non-spiking projector of the SSL loss: Linear(F, D) → BatchNorm1d → ReLU → Linear(D, D),
  * a Sequential (state-dict names `0.weight`, `1.running_mean`, `3.bias`, …).
  */
-export function projector(features: number, dim = 512, options: { rng?: Rng } = {}): Sequential {
+export function projector(features: number, dim: number, options: { rng: Rng }): Sequential {
   return new Sequential(new Linear(features, dim, { rng: options.rng }), new BatchNorm1d(dim), new ReLU(), new Linear(dim, dim, { rng: options.rng }));
 }
 

@@ -7,12 +7,14 @@ import { describe, expect, it } from 'vitest';
 import {
   Conv2d,
   DataFormatError,
+  Dropout,
   IF,
   Leaky,
   Linear,
   OptionError,
   Rng,
   ShapeError,
+  SpikingConvNet,
   SpikingMlp,
   Synaptic,
   arange,
@@ -83,7 +85,20 @@ describe('creation functions refuse shapes no tensor can hold (ShapeError, not R
   it('Linear(784, 1e9) and a huge Conv2d, before allocating anything', () => {
     expect(thrown(() => new Linear(784, 1e9, { rng: new Rng(0) }))).toEqual(new ShapeError('Linear: weight [out, in]: shape [1000000000, 784] holds 784000000000 elements, more than the 4294967296 (2^32) a tensor can hold'));
     expect(thrown(() => new Conv2d(1e5, 1e5, 3, { rng: new Rng(0) }))).toBeInstanceOf(ShapeError);
-    expect(thrown(() => new Linear(784, 1.5))).toEqual(new OptionError('Linear: outFeatures must be a non-negative integer, got 1.5'));
+    expect(thrown(() => new Linear(784, 1.5, { rng: new Rng(0) }))).toEqual(new OptionError('Linear: outFeatures must be a non-negative integer, got 1.5'));
+  });
+
+  it('a layer or encoder without an Rng (there is no hidden default generator)', () => {
+    const refusal = (op: string, got: string) => new OptionError(`${op}: options.rng must be an Rng (e.g. { rng: new Rng(0) }), got ${got}`);
+    const untyped = <T>(c: T) => c as unknown as new (...args: unknown[]) => unknown;
+    expect(thrown(() => new (untyped(Linear))(5, 4))).toEqual(refusal('Linear', 'no options'));
+    expect(thrown(() => new (untyped(Linear))(5, 4, { bias: false }))).toEqual(refusal('Linear', 'no rng'));
+    expect(thrown(() => new (untyped(Linear))(5, 4, { rng: 7 }))).toEqual(refusal('Linear', 'rng = number'));
+    expect(thrown(() => new (untyped(Linear))(5, 4, { rng: { next: () => 0.5 } }))).toEqual(refusal('Linear', 'rng = Object'));
+    expect(thrown(() => new (untyped(Conv2d))(1, 4, 3, { padding: 1 }))).toEqual(refusal('Conv2d', 'no rng'));
+    expect(thrown(() => new (untyped(Dropout))(0.5))).toEqual(refusal('Dropout', 'no options'));
+    expect(thrown(() => new (untyped(SpikingMlp))())).toEqual(refusal('SpikingMlp', 'no options'));
+    expect(thrown(() => new (untyped(SpikingConvNet))({ channels: [4, 8] }))).toEqual(refusal('SpikingConvNet', 'no rng'));
   });
 
   it('SpikingMlp with a hidden layer of 0 (or 2.5) neurons', () => {

@@ -262,6 +262,6 @@ describe('Dropout', () => {
     expect(d.forward(x)).toBe(x);
     expect(dropout(x, 0, true, new Rng(0))).toBe(x);
     expect(Array.from(noGrad(() => dropout(x, 1, true, new Rng(0))).data).every((v) => v === 0)).toBe(true);
-    expect(() => new Dropout(1.5)).toThrow(OptionError);
+    expect(() => new Dropout(1.5, { rng: new Rng(0) })).toThrow(OptionError);
   });
 });
