@@ -1,6 +1,8 @@
 // The README's API tour. Each block between `#region` markers appears verbatim in README.md;
 // test/readme.test.ts checks that and runs this file, so the README's code always compiles and runs.
+// #region tour-import
 import { Adam, KNN, Leaky, Linear, Rng, SSLTrainer, SpikingMlp, add, crossEntropy, firingRate, matmul, noGrad, poisson, projector, rand, randn, tensor, zeros } from 'spikessl';
+// #endregion tour-import
 
 export function tour(): Record<string, number> {
   // #region tensors

@@ -6,7 +6,7 @@ import { project } from '../examples/project';
 import { tour } from '../examples/tour';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const tourSource = readFileSync(new URL('../examples/tour.ts', import.meta.url), 'utf8') + readFileSync(new URL('../examples/project.ts', import.meta.url), 'utf8');
+const tourSource = ['tour.ts', 'project.ts'].map((f) => readFileSync(new URL(`../examples/${f}`, import.meta.url), 'utf8')).join('');
 
 describe('README', () => {
   it('shows the install and test commands first', () => {
@@ -16,11 +16,24 @@ describe('README', () => {
     expect(readme.indexOf('npm test')).toBeGreaterThan(firstBlock);
   });
 
-  it('every ts block is a region of examples/tour.ts, verbatim', () => {
+  it('every ts block is a region of an example (tour, project), verbatim', () => {
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThan(0);
     const regions = [...tourSource.matchAll(/\/\/ #region \S+\n([\s\S]*?)\s*\/\/ #endregion/g)].map((m) => m[1].trimEnd() + '\n');
-    for (const b of blocks) expect(regions, `README block not found in examples/tour.ts:\n${b}`).toContain(b);
+    for (const b of blocks) expect(regions, `README block not found in examples/:\n${b}`).toContain(b);
+  });
+
+  it('shows every region of examples/tour.ts, its import line first', () => {
+    const tour = readFileSync(new URL('../examples/tour.ts', import.meta.url), 'utf8');
+    const regions = [...tour.matchAll(/\/\/ #region (\S+)\n([\s\S]*?)\s*\/\/ #endregion/g)];
+    expect(regions[0][1]).toBe('tour-import');
+    expect(regions[0][2]).toMatch(/^import \{[^}]+\} from 'spikessl';$/);
+    const at = regions.map(([, name, code]) => {
+      const i = readme.indexOf('```ts\n' + code.trimEnd() + '\n```');
+      expect(i, `region ${name} of examples/tour.ts is not a README block`).toBeGreaterThan(0);
+      return i;
+    });
+    expect(at).toEqual([...at].sort((x, y) => x - y));
   });
 
   it('the tour runs and computes what it says', () => {

@@ -173,8 +173,9 @@ export class Leaky extends Module {
    *
    * @example
    * ```ts
+   * const leaky = new Leaky({ beta: 0.9 });
    * let state: LifState | undefined;
-   * for (let t = 0; t < T; t++) ({ spk, state } = lif.step(currents[t], state));
+   * for (let t = 0; t < T; t++) ({ spk, state } = leaky.step(currents[t], state));
    * ```
    */
   step(x: Tensor, state?: LifState): LeakyStep {

@@ -150,7 +150,7 @@ function isSurrogateName(name: string): name is SurrogateName {
  * (those names always mean the built-in surrogate, see {@link surrogateSpec}).
  * @example
  * ```ts
- * const gauss = custom('gaussian', (x) => Math.exp(-x * x / 0.5) / Math.sqrt(0.5 * Math.PI));
+ * const gauss = surrogate.custom('gaussian', (x) => Math.exp(-x * x / 0.5) / Math.sqrt(0.5 * Math.PI));
  * ```
  */
 export function custom(name: string, derivative: (x: number) => number, params: Record<string, number> = {}): Surrogate {

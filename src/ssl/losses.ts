@@ -44,7 +44,8 @@ export interface BarlowTwinsOptions {
  *
  * @example
  * ```ts
- * const loss = barlowTwinsLoss(projector.forward(r1), projector.forward(r2), { lambda: 5e-3 });
+ * const head = projector(encoder.features, 512, { rng }); // r1, r2: the two views' representations
+ * const loss = barlowTwinsLoss(head.forward(r1), head.forward(r2), { lambda: 5e-3 });
  * ```
  */
 export function barlowTwinsLoss(z1: Tensor, z2: Tensor, options: BarlowTwinsOptions = {}): Tensor {
