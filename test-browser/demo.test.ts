@@ -2,36 +2,19 @@
  * The demo page in headless Chromium (Debian's `chromium` package, driven by playwright-core):
  * it loads the bundled model, classifies a digit drawn with the mouse, says so when the canvas
  * is empty or the model file is bad, and trains a network in a worker while the page keeps
- * animating. Run with `npm run test:browser`; a screenshot is saved under runs/browser-test/.
+ * animating, and Stop keeps the model, offered as a download that loads with loadModel. Run with `npm run test:browser`; a screenshot is saved under runs/browser-test/.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng, loadModel, mnistFromIdx, parseIdx, trainModel } from 'spikessl';
 import { buildWeb, serveWeb } from '../scripts/serve-web.mjs';
+import { PROBE_STEPS, SEEDS } from '../web/protocol';
+import { CHROMIUM_FLAGS, chromiumPath } from '../test/helpers/chromium';
 
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 const SHOTS = join(process.cwd(), 'runs', 'browser-test');
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('no chromium on the PATH: install Debian\'s package (apt-get install -y chromium) or set CHROMIUM_PATH');
-  }
-}
 
 let server: { url: string; close: () => Promise<unknown> };
 let context: BrowserContext;
@@ -43,7 +26,7 @@ beforeAll(async () => {
   server = await serveWeb({ port: 0 });
   profile = mkdtempSync(join(tmpdir(), 'spikessl-chromium-'));
   // hasTouch: the page also takes strokes from a finger (touch events turned into pointer events).
-  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, hasTouch: true, args: FLAGS });
+  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, hasTouch: true, args: CHROMIUM_FLAGS });
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -166,17 +149,64 @@ describe('demo page', () => {
     await page.close();
   });
 
+  it('Stop keeps the model trained so far: the page offers it as model.safetensors, whose bytes load with loadModel and predict as the page reported', async () => {
+    const page = await open('?epochs=3&seed=1');
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+    expect(await page.isHidden('#download')).toBe(true);
+    await page.click('#train');
+    // Stop is offered once a batch is done.
+    await page.waitForSelector('#stop:not([disabled])', { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForSelector('body[data-training="stopped"], body[data-training="error"]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-training')).toBe('stopped');
+    const batches = Number(await page.getAttribute('#loss-curve', 'data-points'));
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(batches).toBeLessThan(30); // 3 epochs × 10 batches: stopped before the end
+    expect(await page.textContent('#train-status')).toMatch(new RegExp(`^Stopped after ${batches} batches`));
+    expect(await page.isEnabled('#train')).toBe(true);
+    expect(await page.isEnabled('#use')).toBe(true);
+
+    // The download: the page's model file, read back in Node with spikessl's loadModel.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('model.safetensors');
+    const bytes = new Uint8Array(readFileSync((await download.path())!));
+    const trained = await loadModel(bytes);
+    // The bundled model's architecture (and schedule), with the page's training settings.
+    expect(trained.config).toMatchObject({ encoder: 'mlp', hidden: 128, projDim: 64, bn: true, steps: 4, schedule: 'cosine', loss: 'ntxent', seed: 1, epochs: 3, batch: 100, lr: 0.002, evalSteps: PROBE_STEPS });
+    // The page reported what its model (in the worker, before saving) predicts for the held-out
+    // digits; the downloaded file predicts the same classes from the same encodings.
+    const reported = JSON.parse((await page.getAttribute('#train-status', 'data-test-predicted'))!) as number[];
+    const files = (f: string) => new Uint8Array(readFileSync(join('web', 'assets', f)));
+    const test = mnistFromIdx(parseIdx(files('test-images-idx3-ubyte')), parseIdx(files('test-labels-idx1-ubyte')), { images: 'test images', labels: 'test labels' });
+    expect(reported.length).toBe(test.n);
+    const predicted = trained.predict({ data: test.images, shape: [test.n, 784] }, { rng: new Rng(SEEDS.test) }).labels;
+    expect(Array.from(predicted)).toEqual(reported);
+    // The reported accuracy is that of those classes against the labels (a model stopped early is
+    // still well above chance, 10 %, on the 200 held-out digits).
+    const right = reported.filter((c, i) => c === test.labels[i]).length / test.n;
+    expect(Number(await page.getAttribute('#train-status', 'data-test-linear'))).toBeCloseTo(right, 10);
+    // Its weights are those of the same training replayed in Node: trainModel on the same digits
+    // with the same config, stopped after as many batches.
+    const train = mnistFromIdx(parseIdx(files('train-images-idx3-ubyte')), parseIdx(files('train-labels-idx1-ubyte')), { images: 'train images', labels: 'train labels' });
+    const halt = new AbortController();
+    let done = 0;
+    const replay = await trainModel(trained.config, train, { signal: halt.signal, onBatch: () => ++done === batches && halt.abort() });
+    const want = replay.trained.model.stateDict();
+    const got = trained.model.stateDict();
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    for (const k of Object.keys(want)) expect(Array.from(got[k].data), k).toEqual(Array.from(want[k].data));
+
+    // The stopped model can be used in the page.
+    await page.click('#use');
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+    expect(await page.textContent('#status')).toContain(`trained here in this page (${batches} batches, stopped)`);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('trains in a worker with a falling loss while the page keeps animating, then uses the new model', async () => {
     const page = await open('?epochs=3&seed=1');
     await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
-    // Stop ends a run: the worker is terminated and training can start again.
-    await page.click('#train');
-    await page.waitForSelector('#loss-curve[data-points]', { timeout: 60_000 });
-    await page.click('#stop');
-    expect(await page.getAttribute('body', 'data-training')).toBe('stopped');
-    expect(await page.textContent('#train-status')).toMatch(/^Stopped after \d+ batches/);
-    expect(await page.isEnabled('#train')).toBe(true);
-
     const f0 = await frames(page);
     await page.click('#train');
     await page.waitForSelector('body[data-training="done"], body[data-training="error"]', { timeout: 150_000 });

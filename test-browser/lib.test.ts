@@ -1,30 +1,31 @@
 /**
- * The page's helpers (web/lib.ts) in Node, no browser needed: the model loader builds what
- * `spikessl train` built (checked against spikessl/node's buildModel on the bundled file),
- * bad files throw DataFormatErrors, the bundled digits are the MNIST images they claim to be,
- * and centerDigit normalises a drawing as MNIST did.
+ * The page's helpers (web/lib.ts) and its model file in Node, no browser needed: spikessl's
+ * loadModel, which the page loads models with, builds what `spikessl train` built from the bundled
+ * file (checked against spikessl/node's buildModel), bad files throw DataFormatErrors, the
+ * bundled digits are the MNIST images they claim to be, and centerDigit normalises a drawing as
+ * MNIST did.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { DataFormatError, Rng, Tensor, decodeSafetensors, encodeSafetensors, noGrad, poisson } from 'spikessl';
+import { DataFormatError, Rng, Tensor, decodeModel, decodeSafetensors, encodeSafetensors, loadModel, noGrad, poisson } from 'spikessl';
 import { buildModel, loadMnist } from 'spikessl/node';
 import { describe, expect, it } from 'vitest';
-import { centerDigit, loadDemoModel, parseDigits } from '../web/lib';
+import { centerDigit, parseDigits } from '../web/lib';
 
 const assets = join(process.cwd(), 'web', 'assets');
 const read = (f: string) => new Uint8Array(readFileSync(join(assets, f)));
 
-describe('loadDemoModel', () => {
-  it('builds the architecture spikessl train saved, with the same weights and the same spikes', () => {
+describe('the bundled model through loadModel', () => {
+  it('builds the architecture spikessl train saved, with the same weights and the same spikes', async () => {
     const bytes = read('model.safetensors');
-    const web = loadDemoModel(bytes, 'model.safetensors');
+    const web = await loadModel(bytes);
     const { tensors, metadata } = decodeSafetensors(bytes);
     const config = JSON.parse(metadata.config);
     const node = buildModel(config, new Rng(2));
     node.loadStateDict(tensors);
     node.eval();
-    expect(Object.keys(web.net.stateDict()).sort()).toEqual(Object.keys(node.stateDict()).sort());
+    expect(Object.keys(web.model.stateDict()).sort()).toEqual(Object.keys(node.stateDict()).sort());
     const test = parseDigits({ images: read('test-images-idx3-ubyte'), labels: read('test-labels-idx1-ubyte') }, 'test');
     const x = new Tensor(test.images.slice(0, 8 * 784), [8, 784]);
     const input = poisson(x, { steps: config.steps, rng: new Rng(3) });
@@ -34,16 +35,16 @@ describe('loadDemoModel', () => {
     a.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(b[i].data)));
   });
 
-  it('throws a DataFormatError naming the file for bytes that are not a model', () => {
-    expect(() => loadDemoModel(read('test-labels-idx1-ubyte'), 'labels.bin')).toThrow(DataFormatError);
-    expect(() => loadDemoModel(read('test-labels-idx1-ubyte'), 'labels.bin')).toThrow(/labels\.bin/);
+  it('refuses bytes that are not a model with a DataFormatError (decodeModel, under loadModel, names the file)', async () => {
+    await expect(loadModel(read('test-labels-idx1-ubyte'))).rejects.toThrow(DataFormatError);
+    expect(() => decodeModel(read('test-labels-idx1-ubyte'), 'labels.bin')).toThrow(/labels\.bin/);
     const noConfig = encodeSafetensors({ w: new Tensor(new Float32Array(2), [2]) });
-    expect(() => loadDemoModel(noConfig, 'x.safetensors')).toThrow(/no 'config' metadata/);
+    await expect(loadModel(noConfig)).rejects.toThrow(/no 'config' metadata/);
     const { tensors, metadata } = decodeSafetensors(read('model.safetensors'));
     const wrong = encodeSafetensors(tensors, { config: JSON.stringify({ ...JSON.parse(metadata.config), hidden: 64 }) });
-    expect(() => loadDemoModel(wrong, 'wrong.safetensors')).toThrow(/tensor 'encoder\.\w+\.\w+' has shape \[128.*\], the architecture of its config .* needs \[64/);
+    await expect(loadModel(wrong)).rejects.toThrow(/tensor 'encoder\.\w+\.\w+' has shape \[128.*\], the architecture of its config .* needs \[64/);
     const badEncoder = encodeSafetensors(tensors, { config: JSON.stringify({ ...JSON.parse(metadata.config), encoder: 'rnn' }) });
-    expect(() => loadDemoModel(badEncoder, 'rnn.safetensors')).toThrow(/config\.encoder must be one of mlp, conv, got "rnn"/);
+    await expect(loadModel(badEncoder)).rejects.toThrow(/config\.encoder must be one of mlp, conv, got "rnn"/);
   });
 });
 

@@ -1,52 +1,9 @@
 /**
- * What the page and its worker share: building a model from a safetensors file written by
- * `spikessl train`, reading the bundled IDX digit files, and turning a drawing into an
- * MNIST-like 28×28 image. Everything here is plain spikessl (the browser-safe entry).
+ * What the page and its worker share: a one-line description of a model's architecture, reading
+ * the bundled IDX digit files, and turning a drawing into an MNIST-like 28×28 image. Models are
+ * loaded, trained and saved with spikessl's public API (`loadModel`, `trainModel`, `saveModel`).
  */
-import {
-  DataFormatError,
-  type Dataset,
-  type Rng,
-  type RunConfig,
-  type SSLModel,
-  type Sequential,
-  type SpikingEncoder,
-  buildModel,
-  encodeModelFile,
-  loadModelFile,
-  mnistFromIdx,
-  parseIdx,
-} from 'spikessl';
-
-/** A model ready to run: its config (the run config it was trained with), the spiking encoder, the projector, and the module holding both. */
-export interface DemoModel {
-  config: RunConfig;
-  encoder: SpikingEncoder;
-  projector: Sequential;
-  net: SSLModel;
-}
-
-/** Builds the model a config describes with weights drawn from `rng` (spikessl's `buildModel`). */
-export function buildDemoModel(config: RunConfig, rng: Rng): DemoModel {
-  const model = buildModel(config, rng);
-  return { config, encoder: model.encoder, projector: model.projector, net: model };
-}
-
-/**
- * Reads a model file written by `spikessl train` (or by {@link saveDemoModel}) with spikessl's
- * `loadModelFile`: the config is validated and the tensors' shapes checked against it before
- * anything is built. Throws a DataFormatError naming `source` when the file is not safetensors,
- * has no usable config, or its tensors do not fit the architecture.
- */
-export function loadDemoModel(bytes: Uint8Array, source: string): DemoModel {
-  const { config, model } = loadModelFile(bytes, source);
-  return { config, encoder: model.encoder, projector: model.projector, net: model };
-}
-
-/** The model as a safetensors file that {@link loadDemoModel} (and `spikessl eval`) reads back. */
-export function saveDemoModel(model: DemoModel): Uint8Array {
-  return encodeModelFile(model.net, model.config);
-}
+import { DataFormatError, type Dataset, type RunConfig, mnistFromIdx, parseIdx } from 'spikessl';
 
 /** One line describing an architecture, e.g. "784-128-128 LIF MLP + BatchNorm, T = 4". */
 export function describeConfig(c: RunConfig): string {

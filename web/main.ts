@@ -1,14 +1,16 @@
 /**
  * The demo page: drawing pad → 28×28 image → two Poisson views → spiking encoder, shown as
  * animated rasters (main thread, one small forward pass per presentation); class scores from a
- * linear probe and a kNN (probe worker); "train here" (train worker) with a live loss curve.
+ * linear probe and a kNN (probe worker); "train here" (train worker) with a live loss curve, a
+ * Stop that keeps the model trained so far, and the model offered as a download. Models are
+ * spikessl's: `loadModel` (a URL or bytes), `trainModel` and `saveModel` (in the workers).
  *
  * URL parameters: `model` (a safetensors file to load instead of assets/model.safetensors),
  * `epochs` (the default of the train-here epochs field), `seed` (of train here; random by default).
  */
-import { Rng, type RunConfig, Tensor, defaultRunConfig, noGrad, poisson } from 'spikessl';
-import { type DemoModel, type DigitFiles, centerDigit, describeConfig, loadDemoModel, parseDigits } from './lib';
-import type { FromWorker, Scores, ToWorker } from './protocol';
+import { Rng, type RunConfig, Tensor, type TrainedModel, defaultRunConfig, loadModel, noGrad, poisson, saveModel } from 'spikessl';
+import { type DigitFiles, centerDigit, describeConfig, parseDigits } from './lib';
+import { type FromWorker, PROBE_STEPS, type Scores, type ToWorker } from './protocol';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -131,7 +133,8 @@ class WorkerClient {
 // State.
 
 let digits: { train: DigitFiles; test: DigitFiles } | null = null;
-let model: DemoModel | null = null;
+/** The model on screen (spikessl's `loadModel`); the probe worker holds its own copy. */
+let model: TrainedModel | null = null;
 let modelLabel = '';
 let image: Float32Array | null = null;
 let probe: WorkerClient | null = null;
@@ -463,41 +466,47 @@ function setImage(x: Float32Array | null): void {
 // ---------------------------------------------------------------------------------------------
 // Models: the page's copy (rasters) and the probe worker's (scores).
 
-async function useModel(bytes: Uint8Array, source: string, label: string): Promise<void> {
+/**
+ * Loads a model (a URL, or the bytes of a model file) with spikessl's `loadModel` for the rasters,
+ * and sends it to the probe worker, which fits the probes on it.
+ */
+async function useModel(source: URL | Uint8Array, name: string, label: string): Promise<void> {
   probeReady = false;
   body.dataset.state = 'loading';
+  let bytes: Uint8Array;
   try {
-    model = loadDemoModel(bytes, source);
+    model = await loadModel(source);
+    // What the worker loads: the model as one file (config, weights and probe, if any).
+    bytes = saveModel(model);
   } catch (e) {
     model = null;
     body.dataset.state = 'error';
     statusEl.textContent = 'No model loaded.';
-    showError(`The model ${source} failed to load — ${errorText(e)}\nYou can still train a model here (section 4) and use it.`);
+    showError(`The model ${name} failed to load — ${errorText(e)}\nYou can still train a model here (section 4) and use it.`);
     $<HTMLButtonElement>('train').disabled = digits === null;
     showScores(null, 'No model is loaded: train one below, then use it.');
     return;
   }
-  modelLabel = label;
+  modelLabel = `${label} (${(bytes.length / 1024).toFixed(0)} kB)`;
   buildViews(layerSizes(model));
   presentation = null;
-  statusEl.textContent = `Model: ${describeConfig(model.config)} — ${label}. Fitting the probes…`;
+  statusEl.textContent = `Model: ${describeConfig(model.config)} — ${modelLabel}. Fitting the probes…`;
   if (!probe || !digits) return;
   try {
-    const copy = bytes.slice();
-    const r = await probe.request<Extract<FromWorker, { type: 'prepared' }>>((id) => ({ type: 'prepare', id, model: copy, source }));
+    const r = await probe.request<Extract<FromWorker, { type: 'prepared' }>>((id) => ({ type: 'prepare', id, model: bytes }));
     probeReady = true;
     body.dataset.state = 'ready';
     statusEl.textContent = `Model: ${describeConfig(r.config)} — ${modelLabel}.`;
     $('probe-info').textContent =
       `Both classifiers are fitted on the representations of ${r.trainN} bundled training digits ` +
-      `(each the mean firing rate of 8 Poisson presentations). On ${r.testN} held-out test digits: ` +
+      `(each the firing rates of the last layer over one Poisson encoding of ${PROBE_STEPS} steps). On ${r.testN} held-out test digits: ` +
       `linear probe ${(100 * r.testLinear).toFixed(1)}%, kNN ${(100 * r.testKnn).toFixed(1)}% (fitted in ${r.seconds.toFixed(1)} s).`;
     $('probe-info').dataset.testLinear = String(r.testLinear);
     $('probe-info').dataset.testKnn = String(r.testKnn);
     void classify();
   } catch (e) {
     body.dataset.state = 'error';
-    showError(`Could not fit the probes for ${source} — ${errorText(e)}`);
+    showError(`Could not fit the probes for ${name} — ${errorText(e)}`);
   }
 }
 
@@ -507,7 +516,7 @@ function neuronsOf(t: Tensor): number {
 }
 
 /** Neurons per spiking layer (not the input), from one tiny forward pass. */
-function layerSizes(m: DemoModel): number[] {
+function layerSizes(m: TrainedModel): number[] {
   return noGrad(() => m.encoder.forwardLayers(new Tensor(new Float32Array(784), [1, 1, 784]))).map(neuronsOf);
 }
 
@@ -516,10 +525,12 @@ function layerSizes(m: DemoModel): number[] {
 
 let trainer: WorkerClient | null = null;
 let trainedBytes: Uint8Array | null = null;
+let trainedLabel = '';
 let losses: number[] = [];
 const trainBtn = $<HTMLButtonElement>('train');
 const stopBtn = $<HTMLButtonElement>('stop');
 const useBtn = $<HTMLButtonElement>('use');
+const download = $<HTMLAnchorElement>('download');
 const trainStatus = $('train-status');
 const curve = $('loss-curve') as unknown as SVGSVGElement;
 const epochsInput = $<HTMLInputElement>('epochs');
@@ -564,9 +575,12 @@ trainBtn.addEventListener('click', async () => {
   losses = [];
   lossName = loss;
   trainedBytes = null;
+  trainedLabel = '';
+  offerDownload(null);
   curve.innerHTML = '';
   trainBtn.disabled = true;
-  stopBtn.disabled = false;
+  // Stop is offered once the first batch is done: then the worker is training and keeps what it has.
+  stopBtn.disabled = true;
   useBtn.disabled = true;
   body.dataset.training = 'running';
   trainStatus.textContent = `Starting: a fresh ${describeConfig(config)}, ${epochs} epoch(s), ${loss}…`;
@@ -575,6 +589,7 @@ trainBtn.addEventListener('click', async () => {
   w.onEvent = (m) => {
     if (trainer !== w) return;
     if (m.type === 'progress') {
+      if (body.dataset.training === 'running') stopBtn.disabled = false;
       losses.push(m.loss);
       drawCurve(m.steps);
       trainStatus.textContent =
@@ -582,12 +597,21 @@ trainBtn.addEventListener('click', async () => {
         `${m.samplesPerSecond.toFixed(0)} images/s · spike density ${m.density.map((d) => `${(100 * d).toFixed(0)}%`).join(' / ')} (input first)`;
     } else if (m.type === 'trained') {
       trainedBytes = m.model;
+      const batches = m.losses.length;
+      trainedLabel = `trained here in this page (${batches} batches${m.stopped ? ', stopped' : ''})`;
       const first = m.losses.slice(0, 3);
       const lastL = m.losses.slice(-3);
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-      trainStatus.textContent = `Done in ${m.seconds.toFixed(1)} s: loss ${mean(first).toFixed(3)} → ${mean(lastL).toFixed(3)} (mean of the first and last 3 batches). Press "Use this model" to see its spikes and scores.`;
+      const what = m.stopped ? `Stopped after ${batches} batches (${m.seconds.toFixed(1)} s); the model trained so far is kept` : `Done in ${m.seconds.toFixed(1)} s`;
+      trainStatus.textContent =
+        `${what}: loss ${mean(first).toFixed(3)} → ${mean(lastL).toFixed(3)} (mean of the first and last 3 batches); ` +
+        `its linear probe, fitted on the training digits: ${(100 * m.testLinear).toFixed(1)}% on the held-out digits. ` +
+        `Press "Use this model" to see its spikes and scores, or download it.`;
+      trainStatus.dataset.testLinear = String(m.testLinear);
+      trainStatus.dataset.testPredicted = JSON.stringify(m.testPredicted);
+      offerDownload(m.model);
       useBtn.disabled = false;
-      body.dataset.training = 'done';
+      body.dataset.training = m.stopped ? 'stopped' : 'done';
       finishTraining();
     } else if (m.type === 'error') {
       trainStatus.textContent = `Training failed: ${m.message}`;
@@ -606,17 +630,30 @@ trainBtn.addEventListener('click', async () => {
 });
 
 stopBtn.addEventListener('click', () => {
-  finishTraining();
-  body.dataset.training = 'stopped';
-  trainStatus.textContent = `Stopped after ${losses.length} batches.`;
+  if (!trainer) return;
+  // The worker aborts trainModel after the batch in hand, fits the probe and posts the model.
+  trainer.send({ type: 'stop' });
+  stopBtn.disabled = true;
+  body.dataset.training = 'stopping';
+  trainStatus.textContent = `Stopping after ${losses.length} batches: fitting the probe of the model trained so far…`;
 });
+
+/** Offers `bytes` as a download (model.safetensors), or withdraws the offer (null). */
+function offerDownload(bytes: Uint8Array | null): void {
+  if (download.href) URL.revokeObjectURL(download.href);
+  download.removeAttribute('href');
+  download.hidden = bytes === null;
+  if (bytes === null) return;
+  download.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  download.title = `${(bytes.length / 1024).toFixed(0)} kB: config, weights and linear probe in one safetensors file — spikessl predict --model reads it, and loadModel`;
+}
 
 useBtn.addEventListener('click', () => {
   if (!trainedBytes) return;
   useBtn.disabled = true;
   banner.hidden = true;
   banner.textContent = '';
-  void useModel(trainedBytes, 'the model trained here', `trained here in this page (${losses.length} batches)`);
+  void useModel(trainedBytes, 'the model trained here', trainedLabel);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -667,18 +704,8 @@ async function start(): Promise<void> {
   probe.onEvent = (m) => {
     if (m.type === 'error') showError(`The probe worker failed (${m.during}): ${m.message}`);
   };
-  const probeInit = probe.init(digits.train, digits.test);
-  let bytes: Uint8Array | null = null;
   try {
-    bytes = await fetchBytes(MODEL_URL);
-  } catch (e) {
-    body.dataset.state = 'error';
-    statusEl.textContent = 'No model loaded.';
-    showError(`The model failed to load — ${errorText(e)}\nYou can still train a model here (section 4) and use it.`);
-    showScores(null, 'No model is loaded: train one below, then use it.');
-  }
-  try {
-    await probeInit;
+    await probe.init(digits.train, digits.test);
   } catch (e) {
     body.dataset.state = 'error';
     showError(`The probe worker failed to start — ${errorText(e)}`);
@@ -687,7 +714,7 @@ async function start(): Promise<void> {
   trainBtn.disabled = false;
   // The first test digit is on screen from the start.
   $('samples').querySelector('button')?.dispatchEvent(new MouseEvent('click'));
-  if (bytes) await useModel(bytes, MODEL_URL, `${MODEL_URL} (${(bytes.length / 1024).toFixed(0)} kB), trained by spikessl train`);
+  await useModel(new URL(MODEL_URL, location.href), MODEL_URL, `${MODEL_URL}, trained by spikessl train`);
 }
 
 window.addEventListener('error', (e) => showError(`Unexpected error: ${e.message}`));

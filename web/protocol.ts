@@ -16,11 +16,14 @@ export interface TrainRequest {
 export type ToWorker =
   /** The bundled digits: the set the probe is fitted on and trained here on, and a held-out set. */
   | { type: 'init'; train: DigitFiles; test: DigitFiles }
-  /** Load a model and fit the linear probe and kNN on its representations of the training digits. */
-  | { type: 'prepare'; id: number; model: Uint8Array; source: string }
+  /** Load a model file (spikessl's `loadModel`) and fit the linear probe and kNN on its representations of the training digits. */
+  | { type: 'prepare'; id: number; model: Uint8Array }
   /** Class scores of one 28×28 image under the prepared model. */
   | { type: 'classify'; id: number; image: Float32Array }
-  | { type: 'train'; request: TrainRequest };
+  /** Train a fresh model (spikessl's `trainModel`). */
+  | { type: 'train'; request: TrainRequest }
+  /** End the run in hand after the batch in hand; the model trained so far is still posted as `trained`. */
+  | { type: 'stop' };
 
 export interface Scores {
   /** Softmax probabilities of the linear probe, classes 0–9. */
@@ -34,5 +37,26 @@ export type FromWorker =
   | { type: 'prepared'; id: number; config: RunConfig; trainN: number; testN: number; testLinear: number; testKnn: number; seconds: number }
   | { type: 'scores'; id: number; scores: Scores }
   | { type: 'progress'; step: number; steps: number; epoch: number; loss: number; samplesPerSecond: number; density: number[] }
-  | { type: 'trained'; model: Uint8Array; losses: number[]; seconds: number }
+  | {
+      type: 'trained';
+      /** The model file (spikessl's `saveModel`): config, weights and the linear probe fitted on the training digits. */
+      model: Uint8Array;
+      losses: number[];
+      seconds: number;
+      /** Whether Stop ended the run before its last epoch. */
+      stopped: boolean;
+      /** The model's own probe on the held-out digits: predicted classes and accuracy. */
+      testPredicted: number[];
+      testLinear: number;
+    }
   | { type: 'error'; id: number | null; during: string; message: string };
+
+/**
+ * Poisson steps of the probes' features: a representation is the firing rate of the last layer
+ * over one encoding of this many steps (16 steps of the bundled T = 4 model: 89.5 % linear and
+ * 91.5 % kNN on the 200 held-out digits, against 86.5 % / 89.5 % at 4 steps).
+ */
+export const PROBE_STEPS = 16;
+
+/** Seeds of the encodings: the training digits' features, the held-out digits', and a drawn digit's (the same scores for the same image). */
+export const SEEDS = { train: 1, test: 2, digit: 7 } as const;

@@ -1,50 +1,25 @@
 /**
- * The page's worker. The page runs two of them: one fits and answers the probes (linear probe
- * and kNN over the learned representation), the other runs "train here" — so the page and the
- * probe stay responsive while a network trains.
+ * The page's worker, on spikessl's public API only. The page runs two of them: one loads a model
+ * (`loadModel`) and fits and answers the probes (the model's linear probe, `fitProbe` / `predict`,
+ * and a kNN over the same representation), the other trains a fresh model (`trainModel`, stopped
+ * by an `AbortSignal`) — so the page and the probe stay responsive while a network trains.
  */
-import { Adam, type Dataset, KNN, LogisticRegression, Rng, SSLTrainer, StandardScaler, Tensor, representations } from 'spikessl';
-import { type DemoModel, buildDemoModel, loadDemoModel, parseDigits, saveDemoModel } from './lib';
-import type { FromWorker, Scores, ToWorker, TrainRequest } from './protocol';
-
-/**
- * A representation is the mean firing rate over this many independent Poisson encodings, for
- * the training features, the held-out score and the page's digit alike: one encoding of T = 4
- * steps is a noisy estimate of the rates.
- */
-const REPEATS = 8;
+import { type Dataset, KNN, Rng, type Tensor, type TrainedModel, loadModel, saveModel, trainModel } from 'spikessl';
+import { parseDigits } from './lib';
+import { type FromWorker, PROBE_STEPS, SEEDS, type Scores, type ToWorker, type TrainRequest } from './protocol';
 
 let trainSet: Dataset | null = null;
 let testSet: Dataset | null = null;
-let fitted: { model: DemoModel; scaler: StandardScaler; logistic: LogisticRegression; knn: KNN } | null = null;
+let fitted: { model: TrainedModel; knn: KNN } | null = null;
+/** Aborts the run in hand (a 'stop' message). */
+let stop: AbortController | null = null;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, { transfer });
 }
 
-/** Mean firing rates [n, F] of the encoder over {@link REPEATS} encodings of each row of x [n, 784]. */
-function features(model: DemoModel, x: Float32Array, n: number, rng: Rng): Float32Array {
-  const F = model.encoder.features;
-  const out = new Float32Array(n * F);
-  const chunk = 64;
-  for (let r0 = 0; r0 < n; r0 += chunk) {
-    const rows = Math.min(chunk, n - r0);
-    const batch = new Float32Array(rows * REPEATS * 784);
-    for (let i = 0; i < rows; i++) {
-      const src = x.subarray((r0 + i) * 784, (r0 + i + 1) * 784);
-      for (let k = 0; k < REPEATS; k++) batch.set(src, (i * REPEATS + k) * 784);
-    }
-    const rates = representations(model.encoder, new Tensor(batch, [rows * REPEATS, 784]), { steps: model.config.steps, rng }).data;
-    for (let i = 0; i < rows; i++) {
-      const o = (r0 + i) * F;
-      for (let k = 0; k < REPEATS; k++) {
-        const s = (i * REPEATS + k) * F;
-        for (let f = 0; f < F; f++) out[o + f] += rates[s + f] / REPEATS;
-      }
-    }
-  }
-  return out;
-}
+/** A dataset's images as the [N, 784] matrix TrainedModel takes. */
+const imagesOf = (d: Dataset) => ({ data: d.images, shape: [d.n, d.dim] });
 
 function accuracy(predicted: Int32Array, labels: Int32Array): number {
   let c = 0;
@@ -52,21 +27,27 @@ function accuracy(predicted: Int32Array, labels: Int32Array): number {
   return labels.length === 0 ? 0 : c / labels.length;
 }
 
-function prepare(id: number, bytes: Uint8Array, source: string): void {
+function digits(): { train: Dataset; test: Dataset } {
   if (!trainSet || !testSet) throw new Error('the worker has no digits yet (init first)');
+  return { train: trainSet, test: testSet };
+}
+
+async function prepare(id: number, bytes: Uint8Array): Promise<void> {
+  const { train, test } = digits();
   const t0 = performance.now();
-  const model = loadDemoModel(bytes, source);
-  const F = model.encoder.features;
-  const xTrain = { data: features(model, trainSet.images, trainSet.n, new Rng(1)), shape: [trainSet.n, F] };
-  const xTest = { data: features(model, testSet.images, testSet.n, new Rng(2)), shape: [testSet.n, F] };
-  const scaler = new StandardScaler().fit(xTrain);
-  const logistic = new LogisticRegression({ maxIter: 200, onWarning: () => {} }).fit(scaler.transform(xTrain), trainSet.labels);
-  // As in spikessl's probe(): k = 20, cosine distance, distance-weighted votes, on unscaled rates.
-  const knn = new KNN({ k: 20, metric: 'cosine', weights: 'distance' }).fit(xTrain, trainSet.labels);
-  const testLinear = accuracy(logistic.predict(scaler.transform(xTest)), testSet.labels);
-  const testKnn = accuracy(knn.predict(xTest), testSet.labels);
-  fitted = { model, scaler, logistic, knn };
-  post({ type: 'prepared', id, config: model.config, trainN: trainSet.n, testN: testSet.n, testLinear, testKnn, seconds: (performance.now() - t0) / 1000 });
+  const model = await loadModel(bytes);
+  const options = { steps: PROBE_STEPS, rng: new Rng(SEEDS.train) };
+  // The page's probe, fitted on the bundled digits (it replaces a probe the file may hold).
+  model.fitProbe(imagesOf(train), train.labels, { ...options, onWarning: () => {} });
+  // As in spikessl's probe(): k = 20, cosine distance, distance-weighted votes, on unscaled rates
+  // (the same encodings the linear probe was fitted on: the same seed).
+  const f = model.features(imagesOf(train), options);
+  const knn = new KNN({ k: 20, metric: 'cosine', weights: 'distance' }).fit({ data: f.data, shape: [f.n, f.dim] }, train.labels);
+  const testLinear = accuracy(model.predict(imagesOf(test), { rng: new Rng(SEEDS.test) }).labels, test.labels);
+  const g = model.features(imagesOf(test), { steps: PROBE_STEPS, rng: new Rng(SEEDS.test) });
+  const testKnn = accuracy(knn.predict({ data: g.data, shape: [g.n, g.dim] }), test.labels);
+  fitted = { model, knn };
+  post({ type: 'prepared', id, config: model.config, trainN: train.n, testN: test.n, testLinear, testKnn, seconds: (performance.now() - t0) / 1000 });
 }
 
 /** Probabilities [N, K] in `classes` order spread onto the ten digit classes. */
@@ -79,42 +60,48 @@ function tenClasses(p: Tensor, classes: Int32Array): number[] {
 function classify(id: number, image: Float32Array): void {
   if (!fitted) throw new Error('no model is prepared yet');
   if (image.length !== 784) throw new Error(`expected a 28×28 image (784 pixels), got ${image.length}`);
+  const { model, knn } = fitted;
+  const x = { data: image, shape: [1, 784] };
   // The same seed for every request: the same image always gets the same scores.
-  const f = { data: features(fitted.model, image, 1, new Rng(7)), shape: [1, fitted.model.encoder.features] };
+  const linear = model.predict(x, { rng: new Rng(SEEDS.digit) });
+  const f = model.features(x, { steps: PROBE_STEPS, rng: new Rng(SEEDS.digit) });
   const scores: Scores = {
-    linear: tenClasses(fitted.logistic.predictProba(fitted.scaler.transform(f)), fitted.logistic.classes),
-    knn: tenClasses(fitted.knn.predictProba(f), fitted.knn.classes),
+    linear: tenClasses(linear.probabilities, linear.classes),
+    knn: tenClasses(knn.predictProba({ data: f.data, shape: [1, f.dim] }), knn.classes),
   };
   post({ type: 'scores', id, scores });
 }
 
-function train(request: TrainRequest): void {
-  if (!trainSet) throw new Error('the worker has no digits yet (init first)');
+async function train(request: TrainRequest): Promise<void> {
+  const { train, test } = digits();
   const t0 = performance.now();
-  const rng = new Rng(request.seed);
-  // The saved config says how this model was trained.
-  const model = buildDemoModel({ ...request.config, loss: request.loss, lr: request.lr, batch: request.batch, epochs: request.epochs, seed: request.seed }, rng);
-  const optimizer = new Adam(model.net.parameters(), { lr: request.lr });
-  const trainer = new SSLTrainer({
-    encoder: model.encoder,
-    projector: model.projector,
-    loss: request.loss,
-    optimizer,
-    steps: request.config.steps,
-    batchSize: request.batch,
-    rng,
-  });
+  stop = new AbortController();
   const losses: number[] = [];
-  trainer.fit(trainSet, {
-    epochs: request.epochs,
+  let steps = 0;
+  // The saved config says how this model was trained; its probe is fitted on the training digits
+  // with the page's features (evalSteps).
+  const config = { ...request.config, loss: request.loss, lr: request.lr, batch: request.batch, epochs: request.epochs, seed: request.seed, evalSteps: PROBE_STEPS };
+  const { trained, stopped } = await trainModel(config, train, {
+    signal: stop.signal,
+    probe: train,
     onBatch: (p) => {
       losses.push(p.loss);
-      post({ type: 'progress', step: losses.length, steps: request.epochs * p.batches, epoch: p.epoch, loss: p.loss, samplesPerSecond: p.samplesPerSecond, density: p.density });
+      steps = request.epochs * p.batches;
+      post({ type: 'progress', step: losses.length, steps, epoch: p.epoch, loss: p.loss, samplesPerSecond: p.samplesPerSecond, density: p.density });
     },
   });
-  model.net.eval();
-  const bytes = saveDemoModel(model);
-  post({ type: 'trained', model: bytes, losses, seconds: (performance.now() - t0) / 1000 }, [bytes.buffer as ArrayBuffer]);
+  stop = null;
+  const testPredicted = trained.predict(imagesOf(test), { rng: new Rng(SEEDS.test) }).labels;
+  const bytes = saveModel(trained);
+  post(
+    { type: 'trained', model: bytes, losses, seconds: (performance.now() - t0) / 1000, stopped, testPredicted: Array.from(testPredicted), testLinear: accuracy(testPredicted, test.labels) },
+    [bytes.buffer as ArrayBuffer],
+  );
+}
+
+function fail(m: ToWorker, e: unknown): void {
+  const err = e as Error;
+  post({ type: 'error', id: 'id' in m ? m.id : null, during: m.type, message: `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` });
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -124,11 +111,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       trainSet = parseDigits(m.train, 'assets/train');
       testSet = parseDigits(m.test, 'assets/test');
       post({ type: 'ready' });
-    } else if (m.type === 'prepare') prepare(m.id, m.model, m.source);
+    } else if (m.type === 'prepare') prepare(m.id, m.model).catch((e) => fail(m, e));
     else if (m.type === 'classify') classify(m.id, m.image);
-    else if (m.type === 'train') train(m.request);
+    else if (m.type === 'train') train(m.request).catch((e) => fail(m, e));
+    else if (m.type === 'stop') stop?.abort();
   } catch (e) {
-    const err = e as Error;
-    post({ type: 'error', id: 'id' in m ? m.id : null, during: m.type, message: `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` });
+    fail(m, e);
   }
 };
