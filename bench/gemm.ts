@@ -10,6 +10,10 @@
  * strides): its time is linear in M, and the full 2048-row products would take ~5 s per run.
  * Its result on those rows is also compared with `gemm`'s (column `max rel diff`).
  *
+ * Column `relaxed` times `gemm` again with the relaxed-SIMD micro-kernel (f32x4.relaxed_madd)
+ * where the engine has it: Node ≥ 22, or Node 20 run as
+ * `node --experimental-wasm-relaxed-simd bench/run.mjs gemm`; elsewhere it is empty.
+ *
  * Run: `node bench/run.mjs gemm` (imports `main`), or stand-alone:
  *   node_modules/.bin/esbuild bench/gemm.ts --bundle --platform=node --format=esm --outfile=.bench-out/gemm.mjs && node .bench-out/gemm.mjs
  * When the bundle is the entry script (argv[1] ends in gemm.mjs) it runs main() itself and
@@ -17,7 +21,7 @@
  */
 import { Rng } from '../src/rng';
 import { gemm, gemmNaive } from '../src/tensor/gemm';
-import { useWasmKernels } from '../src/tensor/wasm';
+import { useRelaxedSimd, useWasmKernels } from '../src/tensor/wasm';
 import { medianMs, table } from './lib/measure';
 
 const NAIVE_ROWS = 128;
@@ -52,6 +56,8 @@ export interface GemmRow {
   tsGflops: number;
   /** Whether `gflops` was measured with the WebAssembly micro-kernel. */
   wasm: boolean;
+  /** With the relaxed-SIMD micro-kernel, where the engine has it (else null). */
+  relaxedGflops: number | null;
   naiveGflops: number;
   ratio: number;
   maxRelDiff: number;
@@ -77,10 +83,14 @@ export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
   useWasmKernels(false);
   const tsMs = CASES.map((c) => timeCase(c).ms);
   const wasm = useWasmKernels(true);
+  const relaxed = useRelaxedSimd(true) === 'relaxed-simd';
   const rows: GemmRow[] = [];
   for (const [index, c] of CASES.entries()) {
     const { name, transA, transB, M, N, K } = c;
+    const relaxedMs = relaxed ? timeCase(c).ms : null;
+    useRelaxedSimd(false);
     const { ms, A, B, C, lda, ldb } = timeCase(c);
+    useRelaxedSimd(true);
     const flops = 2 * M * N * K;
 
     // Naive on the first m rows of op(A): with transA those are the first m columns of A.
@@ -96,13 +106,14 @@ export async function main(): Promise<{ name: 'gemm'; rows: GemmRow[] }> {
     }
     const gflops = flops / ms / 1e6;
     const naiveGflops = (2 * m * N * K) / naiveMs / 1e6;
-    rows.push({ case: name, transA, transB, M, N, K, gflops, tsGflops: flops / tsMs[index] / 1e6, wasm, naiveGflops, ratio: gflops / naiveGflops, maxRelDiff: diff / scale });
+    rows.push({ case: name, transA, transB, M, N, K, gflops, tsGflops: flops / tsMs[index] / 1e6, wasm, relaxedGflops: relaxedMs === null ? null : flops / relaxedMs / 1e6, naiveGflops, ratio: gflops / naiveGflops, maxRelDiff: diff / scale });
   }
   console.log(
     table(
       rows.map((r) => ({
         case: r.case,
         'gemm GFLOP/s': `${r.gflops.toFixed(2)}${r.wasm ? ' (wasm)' : ''}`,
+        'relaxed GFLOP/s': r.relaxedGflops === null ? '' : `${r.relaxedGflops.toFixed(2)} (${(r.relaxedGflops / r.gflops).toFixed(2)}×)`,
         'TS kernel GFLOP/s': r.tsGflops.toFixed(2),
         'naive GFLOP/s': r.naiveGflops.toFixed(2),
         'ratio ×': r.ratio.toFixed(1),

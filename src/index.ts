@@ -15,6 +15,7 @@ export type { Axes } from './tensor/reduce';
 export type { MatmulOptions } from './tensor/matmul';
 export type { SpikeIndex } from './tensor/spikes';
 export type { WindowGeometry } from './tensor/conv';
+export type { WasmKernelKind } from './tensor/wasm';
 /** Raw kernels without autograd (they never record a graph). */
 export * as kernels from './tensor/kernels';
 // The differentiable API; the engine's plumbing (record, Node, RULES, apply) is in spikessl/internals.

@@ -23,9 +23,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function run(file: string, code: string): string {
+function run(file: string, code: string, nodeFlags: string[] = []): string {
   writeFileSync(join(dir, file), code);
-  return execFileSync(process.execPath, [join(dir, file)], { cwd: dir, encoding: 'utf8' }).trim();
+  return execFileSync(process.execPath, [...nodeFlags, join(dir, file)], { cwd: dir, encoding: 'utf8' }).trim();
 }
 
 describe('the built package', () => {
@@ -67,6 +67,44 @@ console.log(out.join(' '));
 `;
     // Per encoder: threads used (1, 2), passes run on the worker (2 views + 2 feature batches), differing values (0).
     expect(run('threads.mjs', script)).toBe('1 2 4 0 1 2 4 0 1 2 4 0');
+  });
+
+  it('keeps one thread\'s bits on two when the main thread picks its kernels (relaxed SIMD, plain SIMD, TypeScript): workers follow it', () => {
+    // With relaxed SIMD available (a V8 flag on Node 20) a worker would start on it; the main
+    // thread's choice travels with every job, so a GEMM split across threads is the one-thread GEMM.
+    const script = `
+import { Rng, kernels } from 'spikessl';
+import { enableThreads, disableThreads, threadCount } from 'spikessl/node';
+// Big enough that the worker takes some of the rows (a small GEMM may all go to the main thread).
+const M = 1024, N = 512, K = 512;
+const rng = new Rng(1);
+const A = Float32Array.from({ length: M * K }, () => rng.normal());
+const B = Float32Array.from({ length: K * N }, () => rng.normal());
+const gemm = () => {
+  const C = new Float32Array(M * N);
+  kernels.gemm(false, true, M, N, K, A, 0, K, B, 0, K, C, 0, N, false);
+  return C;
+};
+const differing = (a, b) => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
+const out = [];
+const ones = {};
+for (const kind of ['relaxed-simd', 'simd128', 'none']) {
+  enableThreads(1);
+  kernels.useWasmKernels(kind !== 'none');
+  if (kind !== 'none') kernels.useRelaxedSimd(kind === 'relaxed-simd');
+  const one = gemm();
+  enableThreads(2);
+  let worst = 0;
+  for (let r = 0; r < 5; r++) worst = Math.max(worst, differing(one, gemm()));
+  out.push(kernels.wasmKernelKind(), threadCount(), worst);
+  ones[kind] = one;
+}
+await disableThreads();
+// The three kinds do differ in their last bits, so agreeing across threads means something.
+out.push(differing(ones['relaxed-simd'], ones['simd128']) > 0, differing(ones['simd128'], ones['none']) > 0);
+console.log(out.join(' '));
+`;
+    expect(run('kinds.mjs', script, ['--experimental-wasm-relaxed-simd'])).toBe('relaxed-simd 2 0 simd128 2 0 none 2 0 true true');
   });
 
   it('hands jobs to 8 workers on one core without a stale wake-up read as a failure (scripts/stress-threads.mjs, bounded)', () => {

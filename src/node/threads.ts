@@ -18,6 +18,7 @@ import { OptionError, SpikesslError } from '../errors';
 import { gemmChunks } from '../tensor/gemm';
 import { type RowParallel, rowParallel, setRowParallel } from '../tensor/parallel';
 import { type SpikeIndex, spikeGemmChunks } from '../tensor/spikes';
+import { type WasmKernelKind, wasmKernelKind } from '../tensor/wasm';
 import type { ViewJob, ViewJobBody } from './views';
 
 /**
@@ -32,6 +33,8 @@ export type WorkerJob = {
   owners: SharedArrayBuffer;
   /** A failed worker's error message, UTF-8, ERROR_BYTES per slot. */
   errors: SharedArrayBuffer;
+  /** The caller's kernels: a worker runs the same kind, so results do not depend on the thread count. */
+  kernels: WasmKernelKind;
   M: number;
   N: number;
   K: number;
@@ -142,7 +145,7 @@ export class WorkerPool implements RowParallel {
    * output `c` (row length N) into C.
    */
   private run(
-    job: Omit<WorkerJob, 'slot' | 'sync' | 'owners' | 'errors'>, own: (schedule: (rows: (r0: number, r1: number) => void) => void) => void,
+    job: Omit<WorkerJob, 'slot' | 'sync' | 'owners' | 'errors' | 'kernels'>, own: (schedule: (rows: (r0: number, r1: number) => void) => void) => void,
     c: Float32Array, C: Float32Array, cOff: number, ldc: number,
   ): void {
     const flags = new Int32Array(this.sync);
@@ -153,7 +156,7 @@ export class WorkerPool implements RowParallel {
     const slots = this.rowSlots();
     for (const slot of slots) {
       Atomics.store(flags, slot, 0);
-      this.workers[slot].postMessage({ ...job, ...shared, slot } as WorkerJob);
+      this.workers[slot].postMessage({ ...job, ...shared, slot, kernels: wasmKernelKind() } as WorkerJob);
     }
     own((rows) => claimChunks({ ...shared, M: job.M, chunk: job.chunk }, 0, rows));
     for (const slot of slots) {
@@ -240,7 +243,7 @@ export class WorkerPool implements RowParallel {
     Atomics.store(flag, 0, 0);
     this.side = { flag, what };
     this.activity.views += job.op === 'forward' ? 1 : 0;
-    this.workers[0].postMessage({ ...job, kind: 'view', flag: this.sideFlag, errors: this.errors, slot: 0 } as ViewJob);
+    this.workers[0].postMessage({ ...job, kind: 'view', flag: this.sideFlag, errors: this.errors, slot: 0, kernels: wasmKernelKind() } as ViewJob);
   }
 }
 

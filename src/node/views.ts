@@ -24,6 +24,7 @@ import type { EncoderConfig } from '../ssl/config';
 import { type SpikingEncoder, encoderFromConfig } from '../ssl/models';
 import { type TrainViews, type ViewsRunner, localViews } from '../ssl/views';
 import { Tensor } from '../tensor/tensor';
+import type { WasmKernelKind } from '../tensor/wasm';
 import { type WorkerPool, workerPool } from './threads';
 
 /** A forward or backward pass of the replica on worker 0; operands in shared memory. */
@@ -33,6 +34,8 @@ export type ViewJob = {
   flag: SharedArrayBuffer;
   errors: SharedArrayBuffer;
   slot: number;
+  /** The caller's kernels (see WorkerJob.kernels). */
+  kernels: WasmKernelKind;
 } & (
   | {
       op: 'forward';
@@ -63,7 +66,7 @@ export type ViewJob = {
 );
 
 /** A view job without the fields the pool fills in. */
-export type ViewJobBody = ViewJob extends infer J ? (J extends unknown ? Omit<J, 'kind' | 'flag' | 'errors' | 'slot'> : never) : never;
+export type ViewJobBody = ViewJob extends infer J ? (J extends unknown ? Omit<J, 'kind' | 'flag' | 'errors' | 'slot' | 'kernels'> : never) : never;
 
 // ------------------------------------------------------------------------------ calling thread
 

@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { gemmChunks } from '../tensor/gemm';
 import { spikeGemmChunks } from '../tensor/spikes';
+import { type WasmKernelKind, useRelaxedSimd, useWasmKernels, wasmKernelKind } from '../tensor/wasm';
 import { type ViewJob, runViewJob } from './views';
 import { ERROR_BYTES, type WorkerJob, claimChunks } from './threads';
 
@@ -15,6 +16,7 @@ parentPort?.on('message', (job: WorkerJob | ViewJob) => {
   const flag = job.kind === 'view' ? 0 : job.slot;
   let status = 1;
   try {
+    matchKernels(job.kernels);
     if (job.kind === 'view') runViewJob(job);
     else rowJob(job);
   } catch (e) {
@@ -28,6 +30,16 @@ parentPort?.on('message', (job: WorkerJob | ViewJob) => {
   Atomics.store(done, flag, status);
   Atomics.notify(done, flag);
 });
+
+/**
+ * Switches this worker to the caller's kind of kernels (TypeScript, SIMD or relaxed SIMD), whose
+ * last bits differ: every thread must compute alike for results not to depend on the thread count.
+ */
+function matchKernels(kind: WasmKernelKind): void {
+  useWasmKernels(kind !== 'none');
+  if (kind !== 'none') useRelaxedSimd(kind === 'relaxed-simd');
+  if (wasmKernelKind() !== kind) throw new Error(`this worker cannot run the caller's kernels (${kind}); it has ${wasmKernelKind()}`);
+}
 
 /** This worker's share of a GEMM or spike GEMM. */
 function rowJob(job: WorkerJob): void {

@@ -8,4 +8,4 @@ export { gemm } from './gemm';
 export * from './conv';
 export { spikeIndex, transposeIndex, spikeDensity, spikeGemm } from './spikes';
 export type { SpikeIndex } from './spikes';
-export { useWasmKernels } from './wasm';
+export { useWasmKernels, useRelaxedSimd, wasmKernelKind } from './wasm';

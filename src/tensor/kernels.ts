@@ -13,4 +13,4 @@ export { matmul } from './matmul';
 export { gemm } from './gemm';
 export { toPair, windowGeometry, im2col, col2im, checkPoolPadding, maxPool2dPlanes, maxPool2dPlanesBackward, avgPool2dPlanes, avgPool2dPlanesBackward } from './conv';
 export { spikeIndex, transposeIndex, spikeDensity, spikeGemm } from './spikes';
-export { useWasmKernels } from './wasm';
+export { useWasmKernels, useRelaxedSimd, wasmKernelKind } from './wasm';

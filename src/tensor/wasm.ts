@@ -16,6 +16,12 @@
  * Scalar JavaScript runs one number per instruction and V8 has no auto-vectoriser; the f32x4
  * GEMM runs ~4× as fast as the TypeScript one (bench/gemm.ts: ~23 against ~5.6 GFLOP/s).
  *
+ * Where the engine has relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20 with
+ * `--experimental-wasm-relaxed-simd`), the GEMM micro-kernel is emitted with
+ * `f32x4.relaxed_madd` instead: acc ← u·v + (x·y + acc), each multiply-add rounded once where
+ * the CPU fuses it (x86-64 with FMA, ARM64) — see {@link useRelaxedSimd}. The worker pool sends
+ * the caller's kind with every job, so all threads compute alike.
+ *
  * Each thread (the main one, each worker) instantiates its own module with its own memory: the
  * kernels read operands packed into that memory by the caller ({@link wasmArena}). The module
  * (about 3.2 KB) is compiled synchronously on first use — below the 4 KB that Chromium before
@@ -96,6 +102,8 @@ const op = {
   f32x4mul: simd(0xe6),
   f64x2add: simd(0xf0),
   f64x2mul: simd(0xf2),
+  /** Relaxed SIMD: a·b + c, fused (one rounding) or not, as the hardware does it. */
+  f32x4madd: simd(0x105),
 };
 
 interface WasmFunction {
@@ -137,11 +145,12 @@ function loop(counter: number, limit: number, step: number, inner: Bytes[], from
 /**
  * tile8(kp, pa, pb, out): out[i·8 + j] = Σ_k pa[k·8 + i] · pb[k·8 + j] for the 8×8 tile, over an
  * even depth kp, in float32: acc + (x·y + u·v) for k and k + 1, each operation rounded to
- * float32 — the TypeScript micro-kernel's order. Byte addresses of floats. The tile is done as
+ * float32 — the TypeScript micro-kernel's order; `fused`: u·v + (x·y + acc) by two relaxed
+ * multiply-adds. Byte addresses of floats. The tile is done as
  * two 4×8 halves: eight f32x4 running sums and four B vectors fit the sixteen SIMD registers;
  * a whole 8×8 tile would spill.
  */
-function tile8(): WasmFunction {
+function tile8(fused: boolean): WasmFunction {
   const [kp, pa, pb, out, k, a, b] = [0, 1, 2, 3, 4, 5, 6];
   const acc = 7; // 8 locals: acc + 2·row + half
   const [y0, y1, v0, v1, x, u] = [15, 16, 17, 18, 19, 20];
@@ -158,9 +167,13 @@ function tile8(): WasmFunction {
       body.push(op.get(a), op.splat32(4 * (r0 + i)), op.set(x), op.get(a), op.splat32(32 + 4 * (r0 + i)), op.set(u));
       for (let h = 0; h < 2; h++) {
         const s = acc + 2 * i + h;
+        const y = h === 0 ? y0 : y1;
+        const v = h === 0 ? v0 : v1;
         body.push(
-          op.get(s), op.get(x), op.get(h === 0 ? y0 : y1), op.f32x4mul,
-          op.get(u), op.get(h === 0 ? v0 : v1), op.f32x4mul, op.f32x4add, op.f32x4add, op.set(s),
+          ...(fused
+            ? [op.get(u), op.get(v), op.get(x), op.get(y), op.get(s), op.f32x4madd, op.f32x4madd]
+            : [op.get(s), op.get(x), op.get(y), op.f32x4mul, op.get(u), op.get(v), op.f32x4mul, op.f32x4add, op.f32x4add]),
+          op.set(s),
         );
       }
     }
@@ -353,17 +366,32 @@ export interface WasmKernels {
 }
 
 let enabled = true;
+let relaxedWanted = true;
 let instance: WasmKernels | null | undefined;
+let instanceKind: WasmKernelKind = 'none';
+
+/**
+ * Which kernels this thread runs: `'relaxed-simd'` (the GEMM micro-kernel on
+ * `f32x4.relaxed_madd`), `'simd128'` (plain f32x4 multiplies and adds), or `'none'` (the
+ * TypeScript kernels).
+ */
+export type WasmKernelKind = 'relaxed-simd' | 'simd128' | 'none';
 
 function instantiate(): WasmKernels | null {
+  instanceKind = 'none';
   if (typeof WebAssembly !== 'object') return null;
-  try {
-    const bytes = emitModule([tile8(), spikeRows(), eventScatter(), eventGrads()]);
-    if (!WebAssembly.validate(bytes)) return null; // no SIMD here
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as WasmKernels;
-  } catch {
-    return null;
+  for (const fused of relaxedWanted ? [true, false] : [false]) {
+    try {
+      const bytes = emitModule([tile8(fused), spikeRows(), eventScatter(), eventGrads()]);
+      if (!WebAssembly.validate(bytes)) continue; // no (relaxed) SIMD here
+      const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as WasmKernels;
+      instanceKind = fused ? 'relaxed-simd' : 'simd128';
+      return kernels;
+    } catch {
+      // try the next kind
+    }
   }
+  return null;
 }
 
 /** This thread's WebAssembly kernels, or null where the engine lacks SIMD or they are switched off. */
@@ -371,6 +399,11 @@ export function wasmKernels(): WasmKernels | null {
   if (!enabled) return null;
   if (instance === undefined) instance = instantiate();
   return instance;
+}
+
+/** The kind of kernels this thread runs now (see {@link WasmKernelKind}). */
+export function wasmKernelKind(): WasmKernelKind {
+  return wasmKernels() === null ? 'none' : instanceKind;
 }
 
 /**
@@ -381,6 +414,23 @@ export function wasmKernels(): WasmKernels | null {
 export function useWasmKernels(on: boolean): boolean {
   enabled = on;
   return wasmKernels() !== null;
+}
+
+/**
+ * Allows (the default) or forbids the relaxed-SIMD GEMM micro-kernel on this thread; returns the
+ * kind now in use. Where the engine has relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20 with
+ * `--experimental-wasm-relaxed-simd`), `f32x4.relaxed_madd` computes each product and sum of the
+ * micro-kernel, as acc + x·y + u·v for k and k + 1, with one rounding where the CPU fuses them
+ * (FMA: every x86-64 CPU since Haswell, every ARM64) — results then differ from plain SIMD's in
+ * the last bits of GEMM outputs (dense layers, dense gradients), never between thread counts of
+ * one process. Forbid it to reproduce plain-SIMD bits exactly.
+ */
+export function useRelaxedSimd(on: boolean): WasmKernelKind {
+  relaxedWanted = on;
+  // Instantiate again when the kind in use is not the one asked for (asking for relaxed SIMD
+  // again also retries it: an engine flag may have been set since).
+  if (instance != null && (instanceKind === 'relaxed-simd') !== on) instance = undefined;
+  return wasmKernelKind();
 }
 
 /**

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors';
 import { Rng } from '../../src/rng';
 import { gemm, gemmChunks, gemmNaive, gemmOneThread } from '../../src/tensor/gemm';
-import { useWasmKernels } from '../../src/tensor/wasm';
+import { setFlagsFromString } from 'node:v8';
+import { useRelaxedSimd, useWasmKernels, wasmKernelKind } from '../../src/tensor/wasm';
 
 type Gemm = typeof gemm;
 
@@ -126,7 +127,7 @@ function expectMatches(f: Gemm, p: Problem, ref = reference(p)): void {
  * s ← s + (a_k·b_k + a_{k+1}·b_{k+1}) over pairs of k (a block's odd last step pairs with zeros),
  * then C ← C + s (C starting at 0 without accumulate).
  */
-function float32Order(p: Problem): Float32Array {
+function float32Order(p: Problem, step: PairStep = plainPair): Float32Array {
   const f = Math.fround;
   const KC = 256;
   const C = p.C0.slice();
@@ -140,8 +141,8 @@ function float32Order(p: Problem): Float32Array {
         const end = Math.min(p.K, k0 + KC);
         let s = 0;
         for (let k = k0; k < end; k += 2) {
-          const second = k + 1 < end ? f(a(i, k + 1) * b(k + 1, j)) : 0;
-          s = f(s + f(f(a(i, k) * b(k, j)) + second));
+          // A block's odd last step pairs with the packed zeros.
+          s = k + 1 < end ? step(s, a(i, k), b(k, j), a(i, k + 1), b(k + 1, j)) : step(s, a(i, k), b(k, j), 0, 0);
         }
         c = f(c + s);
       }
@@ -149,6 +150,45 @@ function float32Order(p: Problem): Float32Array {
     }
   }
   return C;
+}
+
+/** One pair of steps of the micro-kernel's running sum s, given a_k, b_k, a_{k+1}, b_{k+1}. */
+type PairStep = (s: number, x: number, y: number, u: number, v: number) => number;
+
+/** Plain SIMD: s + (x·y + u·v), each operation rounded to float32. */
+const plainPair: PairStep = (s, x, y, u, v) => Math.fround(s + Math.fround(Math.fround(x * y) + Math.fround(u * v)));
+
+/** Relaxed SIMD where the CPU fuses: u·v + (x·y + s), each multiply-add rounded once. */
+const fusedPair: PairStep = (s, x, y, u, v) => fma32(u, v, fma32(x, y, s));
+
+/** Relaxed SIMD where it does not: the same order, every operation rounded. */
+const unfusedPair: PairStep = (s, x, y, u, v) => Math.fround(Math.fround(u * v) + Math.fround(Math.fround(x * y) + s));
+
+/**
+ * a·b + c rounded once to float32 (a, b, c float32 values). a·b is exact in float64 (48
+ * significant bits); the sum's rounding to float64 and its error (TwoSum) then decide the one
+ * case where rounding twice differs from rounding once: a float64 sum exactly halfway between two
+ * float32 values, which the error pushes to one side.
+ */
+function fma32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const t = p + c;
+  const bv = t - p;
+  const err = p - (t - bv) + (c - bv);
+  const r = Math.fround(t);
+  if (err === 0 || r === t) return r;
+  const other = neighbour32(r, t > r ? 1 : -1);
+  if ((r + other) / 2 !== t) return r;
+  return err > 0 ? Math.max(r, other) : Math.min(r, other);
+}
+
+/** The float32 next to r (a float32 value) towards +∞ (dir 1) or −∞ (dir −1). */
+function neighbour32(r: number, dir: 1 | -1): number {
+  const f = new Float32Array([r]);
+  const u = new Int32Array(f.buffer);
+  if (r === 0) u[0] = dir > 0 ? 1 : -2147483647;
+  else u[0] += (r > 0) === (dir > 0) ? 1 : -1;
+  return f[0];
 }
 
 function sameBits(x: Float32Array, y: Float32Array): boolean {
@@ -243,6 +283,43 @@ describe('gemm', () => {
     );
     check(makeProblem({ transA: true, transB: false, M: 300, N: 513, K: 257, ...noPad, padA: 3, cOff: 5, accumulate: true }, 6));
     check(makeProblem({ transA: false, transB: true, M: 20, N: 2100, K: 2050, ...noPad, accumulate: true }, 7)); // B packed per range
+  });
+
+  it('the relaxed-SIMD micro-kernel (f32x4.relaxed_madd) gives the bits of its order, fused or not, and switches off', () => {
+    // Node 20 has relaxed SIMD behind a V8 flag (Node ≥ 22 by default); the flag is reset below.
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    try {
+      expect(useWasmKernels(true)).toBe(true);
+      expect(useRelaxedSimd(true)).toBe('relaxed-simd');
+      let fused = 0;
+      let unfused = 0;
+      const check = (p: Problem) => {
+        const got = run(gemmOneThread, p);
+        const f = float32Order(p, fusedPair);
+        const u = float32Order(p, unfusedPair);
+        const isFused = sameBits(got, f);
+        expect(isFused || sameBits(got, u)).toBe(true);
+        // Tallied where the two orders differ (tiny problems often give both the same bits).
+        if (!sameBits(f, u)) {
+          fused += +isFused;
+          unfused += +!isFused;
+        }
+        expectMatches(gemmOneThread, p);
+      };
+      fc.assert(fc.property(layout, fc.integer(), (l, seed) => check(makeProblem(l, seed))), { numRuns: 100 });
+      const big = makeProblem({ transA: false, transB: true, M: 40, N: 90, K: 600, ...noPad, accumulate: true }, 8);
+      check(big);
+      // One CPU does one or the other; the big problem alone tells them apart.
+      expect(sameBits(float32Order(big, fusedPair), float32Order(big, unfusedPair))).toBe(false);
+      expect(fused > 0 !== unfused > 0).toBe(true);
+      expect(useRelaxedSimd(false)).toBe('simd128');
+      expect(sameBits(run(gemmOneThread, big), float32Order(big))).toBe(true);
+    } finally {
+      setFlagsFromString('--no-experimental-wasm-relaxed-simd');
+      useRelaxedSimd(true);
+    }
+    // Without the flag, Node 20 falls back to plain SIMD (a later engine keeps relaxed SIMD).
+    expect(['simd128', 'relaxed-simd']).toContain(wasmKernelKind());
   });
 
   it('agrees with gemmNaive on a shape spanning several blocks', () => {
