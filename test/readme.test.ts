@@ -6,7 +6,7 @@ import { project } from '../examples/project';
 import { tour } from '../examples/tour';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const tourSource = ['tour.ts', 'project.ts', 'browser/worker.ts', 'browser/main.ts'].map((f) => readFileSync(new URL(`../examples/${f}`, import.meta.url), 'utf8')).join('');
+const tourSource = ['tour.ts', 'project.ts', 'predict.ts', 'browser/worker.ts', 'browser/main.ts'].map((f) => readFileSync(new URL(`../examples/${f}`, import.meta.url), 'utf8')).join('');
 
 describe('README', () => {
   it('shows the install and test commands first', () => {
@@ -16,7 +16,7 @@ describe('README', () => {
     expect(readme.indexOf('npm test')).toBeGreaterThan(firstBlock);
   });
 
-  it('every ts block is a region of an example (tour, project, browser), verbatim', () => {
+  it('every ts block is a region of an example (tour, project, predict, browser), verbatim', () => {
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThan(0);
     const regions = [...tourSource.matchAll(/\/\/ #region \S+\n([\s\S]*?)\s*\/\/ #endregion/g)].map((m) => m[1].trimEnd() + '\n');
