@@ -5,11 +5,12 @@
  * runs the library from source with no transpiler in the loop.
  *
  * Args: --threads N --batch B --weight-scale s. Protocol: prints one JSON line {"ready": …} after loading; then
- * each stdin line {"steps": n} runs n steps and answers {"ms": [per-step times]}; {"quit": true}
- * or end of input stops.
+ * each stdin line {"steps": n} runs n steps and answers {"ms": [per-step times]}; {"features": n}
+ * runs n feature extractions instead (one Poisson view of a batch → encoder → firing rates of
+ * the last layer, no graph) and answers {"ms": [...]}; {"quit": true} or end of input stops.
  */
 import { createInterface } from 'node:readline';
-import { Adam, Rng, SSLTrainer, SpikingMlp, Tensor, disableThreads, enableThreads, parseIdx, projector, threadCount } from '../../src/node';
+import { Adam, Rng, SSLTrainer, SpikingMlp, Tensor, disableThreads, enableThreads, firingRate, noGrad, parseIdx, poisson, projector, threadCount } from '../../src/node';
 import { readFileSync } from 'node:fs';
 
 function arg(name: string, fallback: number): number {
@@ -63,14 +64,26 @@ export async function main(): Promise<void> {
     return ms;
   }
 
+  /** Features of the next batch, as the evaluation computes them (forward only); its wall time in ms. */
+  function feature(): number {
+    const b = k++ % batches;
+    const x = new Tensor(images.subarray(b * B * 784, (b + 1) * B * 784), [B, 784]);
+    const t0 = performance.now();
+    const rates = noGrad(() => firingRate(encoder.forward(poisson(x, { steps: T, rng }))));
+    const ms = performance.now() - t0;
+    if (rates.shape[0] !== B || rates.shape[1] !== 512) throw new Error(`ours: features of shape ${rates.shape.join('×')}`);
+    return ms;
+  }
+
   const send = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
   send({ ready: true, engine: 'spikessl', threads: threadCount(), batch: B, node: process.version });
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
-    const cmd = JSON.parse(line) as { steps?: number; quit?: boolean };
+    const cmd = JSON.parse(line) as { steps?: number; features?: number; quit?: boolean };
     if (cmd.quit) break;
     const ms: number[] = [];
-    for (let i = 0; i < (cmd.steps ?? 1); i++) ms.push(step());
+    if (cmd.features !== undefined) for (let i = 0; i < cmd.features; i++) ms.push(feature());
+    else for (let i = 0; i < (cmd.steps ?? 1); i++) ms.push(step());
     send({ ms, density, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
   }
   await disableThreads();

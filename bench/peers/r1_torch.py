@@ -12,7 +12,9 @@ to all T steps at once ([T*B, in] @ W^T).
 
 Run with Debian's interpreter: /usr/bin/python3 r1_torch.py --threads 1 --batch 256 [--weight-scale s]
 Protocol: one JSON line {"ready": ...} after loading; each stdin line {"steps": n} runs n steps
-and answers {"ms": [...]}; {"quit": true} or end of input stops.
+and answers {"ms": [...]}; {"features": n} runs n feature extractions instead (one Poisson view
+of a batch -> encoder -> firing rates of the last layer, under torch.no_grad()); {"quit": true}
+or end of input stops.
 """
 import argparse
 import json
@@ -135,6 +137,19 @@ def main():
         state["density"] = [v1.mean().item(), l1[0].mean().item(), l1[1].mean().item()]
         return ms
 
+    def feature():
+        b = state["k"] % a.batches
+        state["k"] += 1
+        x = images[b * a.batch : (b + 1) * a.batch]
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            v = (torch.rand(T, *x.shape) < x).to(torch.float32)
+            rates = encoder(v)[1].mean(0)
+        ms = (time.perf_counter() - t0) * 1000
+        if tuple(rates.shape) != (a.batch, 512):
+            raise RuntimeError(f"torch: features of shape {tuple(rates.shape)}")
+        return ms
+
     def send(o):
         sys.stdout.write(json.dumps(o) + "\n")
         sys.stdout.flush()
@@ -146,7 +161,10 @@ def main():
         cmd = json.loads(line)
         if cmd.get("quit"):
             break
-        ms = [step() for _ in range(cmd.get("steps", 1))]
+        if "features" in cmd:
+            ms = [feature() for _ in range(cmd["features"])]
+        else:
+            ms = [step() for _ in range(cmd.get("steps", 1))]
         send({"ms": ms, "density": state["density"], "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 

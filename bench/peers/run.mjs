@@ -5,6 +5,9 @@
 // started and warmed up first (6 steps, 1 for the two slow tfjs variants: a JIT, a worker's
 // too, takes a few steps to settle), then they take turns, a few steps each, for several
 // rounds, so slow drifts of the machine hit every engine alike. Figure: the median step over all rounds.
+// Then feature extraction (inference) the same way: one Poisson view of a batch → encoder → the
+// last layer's firing rates, without gradients, in alternating rounds (the slow tfjs variants
+// sit this out); figure: features per second.
 //
 //   npm --prefix bench/peers install && flock /tmp/spikessl-bench.lock node bench/peers/run.mjs
 //
@@ -110,6 +113,10 @@ function start(engine) {
       child.stdin.write(JSON.stringify({ steps }) + '\n');
       return next();
     },
+    async features(n) {
+      child.stdin.write(JSON.stringify({ features: n }) + '\n');
+      return next();
+    },
     stop() {
       if (exited === null) child.stdin.end(JSON.stringify({ quit: true }) + '\n');
     },
@@ -143,6 +150,20 @@ try {
       process.stderr.write(`round ${round} ${engines[i].name}: ${ans.ms.map((m) => m.toFixed(0)).join(', ')} ms\n`);
     }
   }
+  // Inference: every engine that is not one of the slow tfjs variants (one batch takes seconds there).
+  const inferring = engines.map((e, i) => i).filter((i) => engines[i].key !== 'tfjs-cpu' && engines[i].key !== 'tfjs-wasm-stock');
+  for (const i of inferring) {
+    const warm = await running[i].features(4);
+    results[i].featureMs = [];
+    process.stderr.write(`features warm-up ${engines[i].name}: ${warm.ms.map((m) => m.toFixed(0)).join(', ')} ms\n`);
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const i of inferring) {
+      const ans = await running[i].features(2 * stepsPerTurn);
+      results[i].featureMs.push(...ans.ms);
+      process.stderr.write(`features round ${round} ${engines[i].name}: ${ans.ms.map((m) => m.toFixed(0)).join(', ')} ms\n`);
+    }
+  }
 } finally {
   running.forEach((r) => r.stop());
 }
@@ -150,6 +171,10 @@ try {
 for (const r of results) {
   r.medianMs = median(r.ms);
   r.samplesPerSecond = (r.batch / r.medianMs) * 1000;
+  if (r.featureMs) {
+    r.featureMedianMs = median(r.featureMs);
+    r.featuresPerSecond = (r.batch / r.featureMedianMs) * 1000;
+  }
 }
 const ours1 = results.find((r) => r.key === 'ours-1');
 const ours2 = results.find((r) => r.key === 'ours-2');
@@ -165,6 +190,16 @@ const rows = [
 ];
 console.log(`\n## R1 side by side (T = 8, batch ${batch}, encoder weight scale ${weightScale}; median of ${rounds} alternating rounds)\n`);
 console.log(rows.join('\n'));
+const inferred = results.filter((r) => r.featuresPerSecond !== undefined);
+const fratio = (o, r) => (o?.featuresPerSecond ? `${(o.featuresPerSecond / r.featuresPerSecond).toFixed(2)}×` : '–');
+console.log(`\n## R1 feature extraction side by side (one view, T = 8, batch ${batch}, no gradients; median of ${rounds} alternating rounds)\n`);
+console.log(
+  [
+    '| engine | threads | batch | median ms | features/s | ours 1 thread / this | ours 2 threads / this | batches timed |',
+    '|---|---|---|---|---|---|---|---|',
+    ...inferred.map((r) => `| ${r.name} | ${r.threads} | ${r.batch} | ${fmt(r.featureMedianMs, 1)} | ${fmt(r.featuresPerSecond)} | ${fratio(ours1, r)} | ${fratio(ours2, r)} | ${r.featureMs.length} |`),
+  ].join('\n'),
+);
 if (!hasTorch) console.log(`\nPyTorch skipped: ${PYTHON} cannot import torch (${(torchCheck.stderr || torchCheck.error?.message || '').trim().split('\n').pop()})`);
 console.log(`\nmachine: ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}`);
 
@@ -181,11 +216,18 @@ writeFileSync(
       peers: pkg.dependencies,
       rounds,
       weightScale,
-      results: results.map(({ cmd, name, key, threads, batch: b, ready, ms, medianMs, samplesPerSecond, density, peakRssMiB }) => ({
+      results: results.map(({ cmd, name, key, threads, batch: b, ready, ms, medianMs, samplesPerSecond, density, peakRssMiB, featureMs, featureMedianMs, featuresPerSecond }) => ({
         key, name, cmd, threads, batch: b, ready, medianMs, samplesPerSecond,
         oursOneThreadOverThis: ours1 ? ours1.samplesPerSecond / samplesPerSecond : null,
         oursTwoThreadsOverThis: ours2 ? ours2.samplesPerSecond / samplesPerSecond : null,
         ms, density, peakRssMiB,
+        features: featureMs
+          ? {
+              medianMs: featureMedianMs, perSecond: featuresPerSecond, ms: featureMs,
+              oursOneThreadOverThis: ours1?.featuresPerSecond ? ours1.featuresPerSecond / featuresPerSecond : null,
+              oursTwoThreadsOverThis: ours2?.featuresPerSecond ? ours2.featuresPerSecond / featuresPerSecond : null,
+            }
+          : null,
       })),
     },
     null,

@@ -12,7 +12,9 @@
 // gradients; `custom` gives Linear a tf.customGrad whose backward transposes explicitly and
 // then multiplies without transpose flags (the wasm backend's transposed matMul is slow).
 // Protocol: one JSON line {"ready": …} after loading; each stdin line {"steps": n} runs n
-// steps and answers {"ms": […]}; {"quit": true} or end of input stops.
+// steps and answers {"ms": […]}; {"features": n} runs n feature extractions instead (one Poisson
+// view of a batch → encoder → firing rates of the last layer, no gradients); {"quit": true} or
+// end of input stops.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +168,17 @@ async function main() {
     return ms;
   };
 
+  const feature = () => {
+    const b = k++ % batches;
+    const x = tf.tensor2d(images.subarray(b * B * 784, (b + 1) * B * 784), [B, 784]);
+    const t0 = performance.now();
+    const rates = tf.tidy(() => tf.mean(encoder(tf.cast(tf.less(tf.randomUniform([T, B, 784]), x), 'float32'))[1], 0));
+    rates.dataSync();
+    const ms = performance.now() - t0;
+    tf.dispose([rates, x]);
+    return ms;
+  };
+
   const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
   send({ ready: true, engine: `tfjs-${backend}`, version: tf.version_core, backend: tf.getBackend(), batch: B, linear: linearMode, simd: backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined, threads: 1 });
   for await (const line of createInterface({ input: process.stdin })) {
@@ -173,7 +186,8 @@ async function main() {
     const cmd = JSON.parse(line);
     if (cmd.quit) break;
     const ms = [];
-    for (let i = 0; i < (cmd.steps ?? 1); i++) ms.push(step());
+    if (cmd.features !== undefined) for (let i = 0; i < cmd.features; i++) ms.push(feature());
+    else for (let i = 0; i < (cmd.steps ?? 1); i++) ms.push(step());
     send({ ms, density, peakRssMiB: process.resourceUsage().maxRSS / 1024, tensors: tf.memory().numTensors });
   }
 }
