@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, loadModel, mnistFromIdx, parseIdx, trainModel } from 'spikessl';
 import { buildWeb, serveWeb } from '../scripts/serve-web.mjs';
 import { PROBE_STEPS, SEEDS } from '../web/protocol';
-import { CHROMIUM_FLAGS, chromiumPath } from '../test/helpers/chromium';
+import { CHROMIUM_FLAGS, chromiumPath, matchBrowserKernels } from '../test/helpers/chromium';
 
 const SHOTS = join(process.cwd(), 'runs', 'browser-test');
 
@@ -188,6 +188,8 @@ describe('demo page', () => {
     // Its weights are those of the same training replayed in Node: trainModel on the same digits
     // with the same config, stopped after as many batches.
     const train = mnistFromIdx(parseIdx(files('train-images-idx3-ubyte')), parseIdx(files('train-labels-idx1-ubyte')), { images: 'train images', labels: 'train labels' });
+    // (with the GEMM micro-kernel the page's engine runs: relaxed SIMD in Chromium ≥ 114)
+    expect(await matchBrowserKernels(page)).not.toBe('none');
     const halt = new AbortController();
     let done = 0;
     const replay = await trainModel(trained.config, train, { signal: halt.signal, onBatch: () => ++done === batches && halt.abort() });

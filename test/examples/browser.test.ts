@@ -13,7 +13,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunConfig, loadModel, mnistFromIdx, parseIdx, trainModel } from 'spikessl';
 import { serveWeb } from '../../scripts/serve-web.mjs';
-import { CHROMIUM_FLAGS, chromiumPath } from '../helpers/chromium';
+import { CHROMIUM_FLAGS, chromiumPath, matchBrowserKernels } from '../helpers/chromium';
 
 const root = join(import.meta.dirname, '..', '..');
 const example = join(root, 'examples', 'browser');
@@ -25,6 +25,7 @@ const CONFIG: Partial<RunConfig> = { hidden: 64, projDim: 32, bn: true, steps: 4
 let dir: string;
 let server: { url: string; close: () => Promise<unknown> };
 let browser: Browser;
+let kind: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spikessl-browser-example-'));
@@ -50,6 +51,10 @@ beforeAll(async () => {
   for (const f of IDX) copyFileSync(join(assets, f), join(dir, 'assets', f));
   server = await serveWeb({ port: 0, dir });
   browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+  // The replays below run the GEMM kernel the page's engine runs (relaxed SIMD in Chromium ≥ 114).
+  const page = await browser.newPage();
+  kind = await matchBrowserKernels(page);
+  await page.close();
 }, 120_000);
 
 afterAll(async () => {
@@ -96,6 +101,7 @@ describe('examples/browser: training in a Web Worker', () => {
     expect(r.stopped).toBe(false);
     expect(r.batches).toBe(20); // 2 epochs × 10 batches of 100 of the 1000 digits
     expect(r.losses.length).toBe(20);
+    expect(kind).not.toBe('none'); // Node's and Chromium's WebAssembly SIMD kernels, the same kind
     const { trained } = await replay(Infinity);
     const test = digits('test');
     const { labels } = trained.predict({ data: test.images, shape: [test.n, 784] });
