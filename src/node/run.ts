@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { noGrad } from '../autograd/engine';
-import { type Dataset, subset } from '../data/dataset';
+import { type Dataset, makeDataset } from '../data/dataset';
 import { poisson } from '../encoding/index';
 import { OptionError } from '../errors';
 import { formatDuration, formatProgress, formatTable } from '../report/progress';
@@ -101,6 +101,21 @@ function probeWithProgress(label: string, train: FeatureSet, test: FeatureSet, w
 }
 
 /**
+ * The features of `probeTrain` and `test` for `encoder` (from the run's feature streams), probed
+ * in place: `inspect` sees the test features before the probe standardizes them; nothing keeps
+ * them afterwards.
+ */
+function evaluateEncoder(
+  label: string, encoder: SpikingEncoder, probeTrain: Dataset, test: Dataset, steps: number, streams: { trainFeatures: Rng; testFeatures: Rng }, representation: string,
+  warn: (m: string) => void, inspect?: (testFeatures: FeatureSet) => void,
+): ProbeResult {
+  const train = featureSet(encoder, probeTrain, steps, streams.trainFeatures, representation, label);
+  const scored = featureSet(encoder, test, steps, streams.testFeatures, representation, label);
+  inspect?.(scored);
+  return probeWithProgress(label, train, scored, warn, true);
+}
+
+/**
  * The run's data: the training images (`--train-subset` of them), the probes' training images
  * (`--probe-subset`) and the split the probes are scored on — the last `--val` training images
  * when `--val` is given, else the test split. Every check (files, sizes, labels, `--val`) happens
@@ -119,9 +134,15 @@ export function loadRunData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'val
   } else {
     test = loadDataset({ name: config.dataset, split: 'test', dir });
   }
-  const train = config.trainSubset > 0 ? subset(fullTrain, Math.min(config.trainSubset, fullTrain.n)) : fullTrain;
-  const probeTrain = config.probeSubset > 0 ? subset(fullTrain, Math.min(config.probeSubset, fullTrain.n)) : fullTrain;
+  const train = config.trainSubset > 0 ? firstImages(fullTrain, config.trainSubset) : fullTrain;
+  const probeTrain = config.probeSubset > 0 ? firstImages(fullTrain, config.probeSubset) : fullTrain;
   return { train, probeTrain, test, split: config.val > 0 ? 'validation' : 'test', classes: all.info.classes };
+}
+
+/** The first n images of `data` (all when it has fewer), as a view of its arrays: no copy. */
+function firstImages(data: Dataset, n: number): Dataset {
+  const m = Math.min(n, data.n);
+  return makeDataset(data.images.subarray(0, m * data.dim), data.labels.subarray(0, m), data.sampleShape);
 }
 
 function pixels(data: Dataset): FeatureSet {
@@ -204,10 +225,13 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
   const warn = (m: string) => log(`  WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}; its accuracy is not that of a fitted probe`);
   let t0 = performance.now();
   const evalSteps = config.evalSteps || config.steps;
-  const sslTrain = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation, 'SSL encoder');
-  const sslTest = featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation, 'SSL encoder');
-  timings.features = (performance.now() - t0) / 1000;
-  const ssl = probeWithProgress('SSL encoder', sslTrain, sslTest, warn);
+  // Each model's features live only through its probe, which standardizes them in place (memory:
+  // 60,000 × 1568 rates are 376 MB); the report's summary of the test features is taken first.
+  let summary: FeatureSummary | undefined;
+  const ssl = evaluateEncoder('SSL encoder', model.encoder, probeTrain, test, evalSteps, streams, config.representation, warn, (f) => {
+    timings.features = (performance.now() - t0) / 1000;
+    summary = featureSummary(f, streams.pca);
+  });
   // The model file again, now with its fitted linear probe: `spikessl predict` needs nothing else.
   writeModelFile(join(config.out, 'model.safetensors'), new TrainedModel(config, model, { ...ssl.fitted, steps: evalSteps, representation: config.representation }));
   timings.linear = ssl.seconds.linear;
@@ -220,15 +244,12 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
     const random = buildModel(config, again.init).encoder;
     // Untrained BatchNorm layers hold mean 0 / variance 1; estimate their statistics first.
     calibrateBatchNorm(random, probeTrain, { steps: config.steps, rng: again.calibrate });
-    // Its features are not needed afterwards: the probe may standardize them in place (memory).
-    const label = 'random-init encoder';
-    const randomTrain = featureSet(random, probeTrain, evalSteps, again.trainFeatures, config.representation, label);
-    rows.push({ model: label, result: probeWithProgress(label, randomTrain, featureSet(random, test, evalSteps, again.testFeatures, config.representation, label), warn, true) });
+    rows.push({ model: 'random-init encoder', result: evaluateEncoder('random-init encoder', random, probeTrain, test, evalSteps, again, config.representation, warn) });
     rows.push({ model: 'raw pixels', result: probeWithProgress('raw pixels', pixels(probeTrain), pixels(test), warn) });
     timings.baselines = (performance.now() - t0) / 1000;
   }
 
-  const report = buildReport(config, streams, model.encoder, test, sslTest, ssl, rows, batchLoss, epochs, timings, data.classes, split);
+  const report = buildReport(config, streams, model.encoder, test, summary!, ssl, rows, batchLoss, epochs, timings, data.classes, split);
   report.timings.total = (performance.now() - tStart) / 1000;
   writeFileAtomic(join(config.out, 'report.json'), new TextEncoder().encode(JSON.stringify(report, null, 1)));
   writeFileAtomic(join(config.out, 'report.html'), new TextEncoder().encode(renderReportHtml(report)));
@@ -240,12 +261,27 @@ async function trainAndEvaluate(config: RunConfig, data: ReturnType<typeof loadR
   return report;
 }
 
+/** What the report shows of the SSL encoder's test features: each feature's mean and the first two principal components. */
+interface FeatureSummary {
+  firingRates: number[];
+  points: number[];
+  explained: [number, number];
+}
+
+function featureSummary(f: FeatureSet, rng: Rng): FeatureSummary {
+  const F = f.dim;
+  const rates = new Array<number>(F).fill(0);
+  for (let i = 0; i < f.n; i++) for (let j = 0; j < F; j++) rates[j] += f.data[i * F + j] / f.n;
+  const pca = pca2(f.data, f.n, F, { rng });
+  return { firingRates: rates, points: Array.from(pca.points), explained: pca.explained };
+}
+
 function buildReport(
   config: RunConfig,
   streams: ReturnType<typeof runStreams>,
   encoder: SpikingEncoder,
   test: Dataset,
-  testFeatures: FeatureSet,
+  summary: FeatureSummary,
   ssl: ProbeResult,
   rows: Array<{ model: string; result: ProbeResult }>,
   batchLoss: number[],
@@ -261,10 +297,6 @@ function buildReport(
   encoder.eval();
   const layers = noGrad(() => encoder.forwardLayers(views[0]));
   encoder.train();
-  const F = testFeatures.dim;
-  const rates = new Array<number>(F).fill(0);
-  for (let i = 0; i < testFeatures.n; i++) for (let j = 0; j < F; j++) rates[j] += testFeatures.data[i * F + j] / testFeatures.n;
-  const pca = pca2(testFeatures.data, testFeatures.n, F, { rng: streams.pca });
   return {
     name: config.out,
     createdAt: new Date().toISOString(),
@@ -280,8 +312,8 @@ function buildReport(
       views: views.map((v) => ({ steps: config.steps, neurons: test.dim, data: Array.from(v.data) })),
       layers: layers.map((l, i) => ({ name: `lif${i + 1}`, steps: config.steps, neurons: l.size / config.steps, data: Array.from(l.data) })),
     },
-    firingRates: rates,
-    pca: { points: Array.from(pca.points), labels: Array.from(test.labels), explained: pca.explained },
+    firingRates: summary.firingRates,
+    pca: { points: summary.points, labels: Array.from(test.labels), explained: summary.explained },
     timings,
   };
 }
@@ -323,11 +355,7 @@ export async function runEval(options: { checkpoint: string; dataDir?: string; p
   const { probeTrain, test, split } = loadRunData({ ...config, dataDir: options.dataDir ?? config.dataDir, probeSubset: options.probeSubset });
   log(`spikessl eval: ${path} (${config.loss}, ${config.encoder}, hidden ${config.hidden}, T = ${config.steps}, features over ${evalSteps} steps)`);
   const streams = runStreams(config.seed);
-  const label = 'SSL encoder';
-  const train = featureSet(model.encoder, probeTrain, evalSteps, streams.trainFeatures, config.representation, label);
-  const r = probeWithProgress(label, train, featureSet(model.encoder, test, evalSteps, streams.testFeatures, config.representation, label), (m) =>
-    log(`WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`),
-  );
+  const r = evaluateEncoder('SSL encoder', model.encoder, probeTrain, test, evalSteps, streams, config.representation, (m) => log(`WARNING: ${m.split(';')[0].replace('ConvergenceWarning: ', '')}`));
   log(formatTable([{ representation: 'SSL encoder', [`linear probe % (${split})`]: (100 * r.linear).toFixed(2), [`kNN % (${split})`]: (100 * r.knn).toFixed(2) }]));
   const jsonPath = options.json ?? join(dirname(path), 'eval.json');
   const result = {

@@ -76,6 +76,23 @@ export interface ProbeResult {
 /** Test images the kNN classifies per call, between progress reports (its GEMM blocks are 512 queries). */
 const KNN_CHUNK = 1024;
 
+/**
+ * The kNN's accuracy on `test`, fitted on `train` without a copy of its rows (nothing changes
+ * them until it returns, and the model is dropped with this call's frame).
+ */
+function knnAccuracy(train: FeatureSet, test: FeatureSet, k: number, onProgress: ProbeOptions['onProgress']): number {
+  const knn = new KNN({ k, metric: 'cosine', weights: 'distance', copy: false }).fit({ data: train.data, shape: [train.n, train.dim] }, train.labels);
+  // Classified in chunks only to report progress: each query's neighbours do not depend on the others.
+  let hits = 0;
+  for (let r0 = 0; r0 < test.n; r0 += KNN_CHUNK) {
+    const rows = Math.min(KNN_CHUNK, test.n - r0);
+    const p = knn.predict({ data: test.data.subarray(r0 * test.dim, (r0 + rows) * test.dim), shape: [rows, test.dim] });
+    for (let i = 0; i < rows; i++) if (p[i] === test.labels[r0 + i]) hits++;
+    onProgress?.('kNN', r0 + rows, test.n);
+  }
+  return test.n === 0 ? 0 : hits / test.n;
+}
+
 function standardizeInPlace(scaler: StandardScaler, f: FeatureSet): void {
   const { mean, scale } = scaler;
   const d = f.data;
@@ -101,18 +118,9 @@ export function probe(train: FeatureSet, test: FeatureSet, options: ProbeOptions
   if (!(tol > 0)) throw new OptionError(`probe: tol must be positive, got ${tol}`);
   const X = { data: train.data, shape: [train.n, train.dim] };
   const Xt = { data: test.data, shape: [test.n, test.dim] };
-  let t0 = performance.now();
   const onProgress = options.onProgress;
-  const knn = new KNN({ k: options.k ?? DEFAULT_PROBE_K, metric: 'cosine', weights: 'distance' }).fit(X, train.labels);
-  // Classified in chunks only to report progress: each query's neighbours do not depend on the others.
-  let hits = 0;
-  for (let r0 = 0; r0 < test.n; r0 += KNN_CHUNK) {
-    const rows = Math.min(KNN_CHUNK, test.n - r0);
-    const p = knn.predict({ data: test.data.subarray(r0 * test.dim, (r0 + rows) * test.dim), shape: [rows, test.dim] });
-    for (let i = 0; i < rows; i++) if (p[i] === test.labels[r0 + i]) hits++;
-    onProgress?.('kNN', r0 + rows, test.n);
-  }
-  const knnAcc = test.n === 0 ? 0 : hits / test.n;
+  let t0 = performance.now();
+  const knnAcc = knnAccuracy(train, test, options.k ?? DEFAULT_PROBE_K, onProgress);
   const knnSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const scaler = new StandardScaler().fit(X);

@@ -16,7 +16,7 @@ import { Tensor } from '../tensor/tensor';
 import type { FeatureSet } from './evaluate';
 import type { SpikingEncoder } from './models';
 import { datasetFeatures } from './trainer';
-import type { ViewsRunner } from './views';
+import { type ViewsRunner, checkChunk, featureChunk, splitImages } from './views';
 
 /** Which layers form the representation. */
 export interface RepresentationSpec {
@@ -59,8 +59,10 @@ export interface EncoderFeatureOptions extends RepresentationSpec {
   steps: number;
   gain?: number;
   rng: Rng;
-  /** Images per forward pass. Default 500. */
+  /** Images per Poisson encoding (one draw from `rng`). Default 500. */
   batchSize?: number;
+  /** Images per forward pass: each batch's encoding runs in slices of at most this many. Default: as many as keep the widest layer's input current under 2^24 floats (64 MiB). */
+  chunk?: number;
   /** How the default representation's batches run (see `datasetFeatures`); other layers run on this thread. */
   views?: ViewsRunner;
   /** Called after each batch with the images done and the total. */
@@ -90,7 +92,8 @@ function batchRates(layers: Tensor[], spec: RepresentationSpec, B: number): { pa
  * chosen layers for one Poisson encoding per image, drawn from `rng` batch by batch in order.
  * With the default spec (the last layer, no pooling) it is exactly {@link datasetFeatures},
  * which may run every second batch on a worker thread; other layers run on the calling thread.
- * Only the [n, dim] result is kept whole: layer outputs live one batch at a time.
+ * Only the [n, dim] result is kept whole: the encoder runs on slices of at most `chunk` images
+ * of each batch's encoding, and layer outputs live one slice at a time.
  *
  * @example
  * ```ts
@@ -112,24 +115,27 @@ export function encoderFeatures(encoder: SpikingEncoder, data: Dataset, options:
       return { data: datasetFeatures(encoder, data, options), n: data.n, dim: encoder.features, labels: data.labels };
     }
     const encode = (x: Tensor) => poisson(x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng });
+    const chunk = checkChunk(options.chunk) ?? featureChunk(encoder, data.dim, options.steps);
     let out = new Float32Array(0);
     let dim = 0;
     let row = 0;
     for (const batch of batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })) {
-      const B = batch.y.length;
-      const { parts, dims } = batchRates(noGrad(() => encoder.forwardLayers(encode(batch.x))), { ...options, layers }, B);
-      if (row === 0) {
-        dim = dims.reduce((a, b) => a + b, 0);
-        out = new Float32Array(data.n * dim);
-      }
-      for (let i = 0; i < B; i++) {
-        let o = (row + i) * dim;
-        for (let p = 0; p < parts.length; p++) {
-          out.set(parts[p].subarray(i * dims[p], (i + 1) * dims[p]), o);
-          o += dims[p];
+      for (const x of splitImages(encode(batch.x), chunk)) {
+        const B = x.shape[1];
+        const { parts, dims } = batchRates(noGrad(() => encoder.forwardLayers(x)), { ...options, layers }, B);
+        if (row === 0) {
+          dim = dims.reduce((a, b) => a + b, 0);
+          out = new Float32Array(data.n * dim);
         }
+        for (let i = 0; i < B; i++) {
+          let o = (row + i) * dim;
+          for (let p = 0; p < parts.length; p++) {
+            out.set(parts[p].subarray(i * dims[p], (i + 1) * dims[p]), o);
+            o += dims[p];
+          }
+        }
+        row += B;
       }
-      row += B;
       options.onProgress?.(row, data.n);
     }
     return { data: out, n: data.n, dim, labels: data.labels };

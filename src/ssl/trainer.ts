@@ -17,7 +17,7 @@ import type { Rng } from '../rng';
 import { Tensor } from '../tensor/tensor';
 import { barlowTwinsLoss, ntXentLoss, vicregLoss } from './losses';
 import type { SpikingEncoder } from './models';
-import { type ViewsRunner, localViews } from './views';
+import { type ViewsRunner, checkChunk, featureChunk, localViews, splitImages } from './views';
 
 /** The built-in losses by name. */
 export type SslLossName = 'barlow' | 'ntxent' | 'vicreg';
@@ -279,26 +279,33 @@ export function representations(encoder: SpikingEncoder, x: Tensor, options: { s
 }
 
 /**
- * Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. The
- * batches go to `options.views` two at a time (with `threadedViews()` the second runs on a
- * worker while this thread runs the first); each batch's encoding is still drawn in order on
- * the calling thread, so the result is the same bits with any runner.
+ * Representations of every sample of `data`, batch by batch, as a Float32Array [n, F]. Each
+ * batch of `batchSize` images (default 500) is Poisson-encoded in one draw from `rng`, in order
+ * on the calling thread; the encoder then runs on slices of at most `chunk` images of it (default: as
+ * many as keep the widest layer's input current under 2^24 floats, so that a wide encoder at many
+ * steps holds one slice's activations, not a whole batch's), which go to `options.views` two batches at a time (with `threadedViews()` every
+ * second slice runs on a worker while this thread runs the first). No graph is kept; only the
+ * [n, F] result outlives a slice. The result is the same bits with any runner. An image's rates
+ * do not depend on the slice it runs in, except through the kernels' choice of route (dense or
+ * event-driven, by the density of the slice's spikes), whose sums may round differently.
  */
 export function datasetFeatures(
   encoder: SpikingEncoder,
   data: Dataset,
-  options: { steps: number; gain?: number; rng: Rng; batchSize?: number; views?: ViewsRunner; onProgress?: (done: number, total: number) => void },
+  options: { steps: number; gain?: number; rng: Rng; batchSize?: number; chunk?: number; views?: ViewsRunner; onProgress?: (done: number, total: number) => void },
 ): Float32Array {
   const F = encoder.features;
   const out = new Float32Array(data.n * F);
   const views = options.views ?? localViews;
   const encode = (x: Tensor) => poisson(x, { steps: options.steps, gain: options.gain ?? 1, rng: options.rng });
+  const chunk = checkChunk(options.chunk) ?? featureChunk(encoder, data.dim, options.steps);
   const it = batches(data, { batchSize: options.batchSize ?? 500, shuffle: false })[Symbol.iterator]();
   let row = 0;
   for (let a = it.next(); !a.done; a = it.next()) {
     const b = it.next();
-    const inputs = b.done ? [encode(a.value.x)] : [encode(a.value.x), encode(b.value.x)];
-    for (const rates of views.rates(encoder, inputs)) {
+    // Both batches are encoded first (the draws of `rng` in batch order), then run in slices.
+    const encoded = b.done ? [encode(a.value.x)] : [encode(a.value.x), encode(b.value.x)];
+    for (const rates of views.rates(encoder, encoded.flatMap((x) => splitImages(x, chunk)))) {
       out.set(rates, row * F);
       row += rates.length / F;
     }

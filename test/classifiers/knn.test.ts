@@ -210,6 +210,20 @@ describe('KNN', () => {
     expect(knn.predict({ data: new Float32Array(0), shape: [0, 2] }).length).toBe(0);
   });
 
+  it('copy: false (the rows are not copied) finds the same neighbours and votes as a copy', () => {
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: 40 * 5 }, () => rng.normal());
+    const y = Int32Array.from({ length: 40 }, (_, i) => i % 3);
+    const q = { data: Float32Array.from({ length: 9 * 5 }, () => rng.normal()), shape: [9, 5] };
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      const copied = new KNN({ k: 4, metric, weights: 'distance' }).fit({ data: x, shape: [40, 5] }, y);
+      const shared = new KNN({ k: 4, metric, weights: 'distance', copy: false }).fit({ data: x, shape: [40, 5] }, y);
+      expect(Array.from(shared.kneighbors(q).indices)).toEqual(Array.from(copied.kneighbors(q).indices));
+      expect(Array.from(shared.predictProba(q).data)).toEqual(Array.from(copied.predictProba(q).data));
+    }
+    expect(() => new KNN({ copy: 'no' as unknown as boolean })).toThrow(/copy must be true or false/);
+  });
+
   it('handles one class and duplicate points (all neighbours agree)', () => {
     const x = new Float32Array([1, 1, 1, 1, 1, 1]);
     const knn = new KNN({ k: 3, weights: 'distance' }).fit({ data: x, shape: [3, 2] }, Int32Array.of(4, 4, 4));

@@ -13,6 +13,7 @@ import { probe } from '../../src/ssl/evaluate';
 import { encoderFeatures, parseRepresentation } from '../../src/ssl/features';
 import { SpikingConvNet, SpikingMlp } from '../../src/ssl/models';
 import { datasetFeatures } from '../../src/ssl/trainer';
+import { featureChunk, splitImages } from '../../src/ssl/views';
 import { Tensor } from '../../src/tensor/tensor';
 
 function randomImages(n: number, seed: number) {
@@ -81,6 +82,85 @@ describe('encoderFeatures', () => {
     const mlp = new SpikingMlp({ hidden: [8, 8], rng: new Rng(0) });
     // An MLP's layers are flat: both, concatenated, no pooling.
     expect(encoderFeatures(mlp, data, { steps: 2, rng: new Rng(0), layers: [1, 2], grid: 7 }).dim).toBe(16);
+  });
+});
+
+describe('features in slices', () => {
+  // MNIST-like intensities (at most 0.3): Poisson spikes well below the kernels' density bound.
+  const dimImages = (n: number, seed: number) => {
+    const rng = new Rng(seed);
+    return makeDataset(Float32Array.from({ length: n * 784 }, () => 0.3 * rng.uniform()), Int32Array.from({ length: n }, (_, i) => i % 3), [28, 28]);
+  };
+  const encoder = new SpikingConvNet({ channels: [4, 6], features: 16, rng: new Rng(3) });
+  const data = dimImages(11, 6);
+
+  /** The definition before slicing: each batch's encoding through the encoder whole, in eval mode. */
+  function wholeBatches(batchSize: number, seed: number, steps: number): number[] {
+    const rng = new Rng(seed);
+    const out: number[] = [];
+    encoder.eval();
+    for (let start = 0; start < data.n; start += batchSize) {
+      const b = Math.min(batchSize, data.n - start);
+      const x = new Tensor(data.images.slice(start * 784, (start + b) * 784), [b, 784]);
+      const spikes = noGrad(() => encoder.forward(poisson(x, { steps, rng })));
+      for (let i = 0; i < b; i++) {
+        // The firing rate: the mean over time steps, summed here in time order as mean() does.
+        for (let j = 0; j < 16; j++) {
+          let s = 0;
+          for (let t = 0; t < steps; t++) s += spikes.data[(t * b + i) * 16 + j];
+          out.push(Math.fround(s / steps));
+        }
+      }
+    }
+    encoder.train();
+    return out;
+  }
+
+  it('datasetFeatures in slices of 1, 2 and 4 images of each batch: the bits of whole batches', () => {
+    const want = wholeBatches(5, 8, 4);
+    for (const chunk of [1, 2, 4, undefined]) {
+      expect(Array.from(datasetFeatures(encoder, data, { steps: 4, rng: new Rng(8), batchSize: 5, chunk }))).toEqual(want);
+    }
+  });
+
+  it('encoderFeatures of chosen layers in slices: the bits of whole batches', () => {
+    const whole = encoderFeatures(encoder, data, { steps: 3, rng: new Rng(9), batchSize: 6, chunk: 6, layers: [1, 3], grid: 7 });
+    for (const chunk of [1, 4]) {
+      const f = encoderFeatures(encoder, data, { steps: 3, rng: new Rng(9), batchSize: 6, chunk, layers: [1, 3], grid: 7 });
+      expect([f.n, f.dim]).toEqual([11, 4 * 49 + 16]);
+      expect(Array.from(f.data)).toEqual(Array.from(whole.data));
+    }
+  });
+
+  it('splitImages: consecutive, even slices of a time-first tensor, binary kept', () => {
+    const T = 3;
+    const B = 7;
+    const x = new Tensor(Float32Array.from({ length: T * B * 2 }, (_, i) => i), [T, B, 2], { binary: true });
+    const parts = splitImages(x, 3);
+    expect(parts.map((p) => p.shape)).toEqual([[3, 3, 2], [3, 3, 2], [3, 1, 2]]);
+    // 7 images in slices of at most 5: 4 and 3, not 5 and 2.
+    expect(splitImages(x, 5).map((p) => p.shape[1])).toEqual([4, 3]);
+    let i0 = 0;
+    for (const p of parts) {
+      const b = p.shape[1];
+      expect(p.binary).toBe(true);
+      for (let t = 0; t < T; t++) for (let i = 0; i < b; i++) for (let c = 0; c < 2; c++) expect(p.data[(t * b + i) * 2 + c]).toBe(((t * B + i0 + i) * 2) + c);
+      i0 += b;
+    }
+    expect(splitImages(x, 7)[0]).toBe(x);
+  });
+
+  it('featureChunk keeps the widest input current (4 × the widest layer) under 2^22 floats', () => {
+    // The conv encoder 16-32: lif1 is the widest layer, 16 × 14 × 14 = 3136 neurons.
+    const conv = new SpikingConvNet({ channels: [16, 32], features: 512, rng: new Rng(0) });
+    expect(featureChunk(conv, 784, 16)).toBe(Math.floor(2 ** 22 / (4 * 3136 * 16))); // 20
+    expect(featureChunk(conv, 784, 4)).toBe(83);
+    // The MLP 784-512-512: the input is the widest.
+    expect(featureChunk(new SpikingMlp({ rng: new Rng(0) }), 784, 4)).toBe(334);
+    expect(featureChunk(conv, 784, 10_000)).toBe(1);
+    expect(conv.training).toBe(true);
+    expect(() => datasetFeatures(encoder, data, { steps: 2, rng: new Rng(0), chunk: 0 })).toThrow(/chunk must be a whole number of images ≥ 1, got 0/);
+    expect(() => encoderFeatures(encoder, data, { steps: 2, rng: new Rng(0), chunk: 1.5, layers: [1] })).toThrow(OptionError);
   });
 });
 
