@@ -110,7 +110,7 @@ describe('examples/browser: training in a Web Worker', () => {
     // Ten classes: chance is 10 %; 20 batches and a probe on 1000 digits do far better.
     expect(r.accuracy).toBeGreaterThan(0.5);
     await page.close();
-  });
+  }, 150_000);
 
   it('Stop keeps the model trained so far: the downloaded file holds the weights of as many batches replayed in Node', async () => {
     const page = await browser.newPage();
@@ -130,5 +130,5 @@ describe('examples/browser: training in a Web Worker', () => {
     const test = digits('test');
     expect(r.predicted).toEqual(Array.from(trained.predict({ data: test.images, shape: [test.n, 784] }).labels));
     await page.close();
-  });
+  }, 150_000);
 });
