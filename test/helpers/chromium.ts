@@ -19,6 +19,22 @@ export const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 
+/**
+ * Whether a Chromium is there to drive ($CHROMIUM_PATH or `chromium` on the PATH). `npm test`
+ * skips its browser example without one, saying so, so that a fresh clone's two commands pass
+ * on a machine without a browser; with SPIKESSL_REQUIRE_BROWSER=1 (as .ci/run sets it) a missing
+ * Chromium is a failure instead.
+ */
+export function hasChromium(): boolean {
+  if (process.env.SPIKESSL_REQUIRE_BROWSER === '1') return true;
+  try {
+    chromiumPath();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** $CHROMIUM_PATH, else `chromium` on the PATH; throws saying how to install it. */
 export function chromiumPath(): string {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
